@@ -1,0 +1,1 @@
+"""The provider gateway: API clients, webhook receiver, inbox, dispatch, optimizer, drivers."""

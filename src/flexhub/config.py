@@ -1,0 +1,100 @@
+"""Settings from the environment (``FLEXHUB_*``) and an optional TOML file.
+
+Defaults need no configuration: an SQLite file in the working directory and a data directory
+``./.flexhub`` that holds the platform's signing keys (generated on first start).
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """Exponential backoff with full jitter for webhook deliveries."""
+
+    max_attempts: int = 4  # the first try plus three retries
+    base_seconds: float = 60.0
+    factor: float = 5.0
+    max_seconds: float = 3600.0
+    jitter: float = 0.2  # +/- fraction of the delay
+
+    def delay(self, attempt: int, rand: float) -> float:
+        """Seconds to wait after failed attempt number ``attempt`` (1-based); rand in [0, 1)."""
+        raw = min(self.max_seconds, self.base_seconds * self.factor ** (attempt - 1))
+        return max(0.0, raw * (1 + self.jitter * (2 * rand - 1)))
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str = "sqlite+aiosqlite:///./flexhub.db"
+    data_dir: Path = Path(".flexhub")
+    host: str = "127.0.0.1"
+    port: int = 8000
+    public_url: str = ""  # issuer / base URL; defaults to http://host:port
+    token_ttl_seconds: int = 3600
+    run_worker: bool = True  # run the delivery worker inside `platform serve`
+    worker_batch: int = 64
+    worker_concurrency: int = 32
+    worker_poll_seconds: float = 5.0
+    worker_lease_seconds: float = 60.0
+    delivery_timeout_seconds: float = 10.0
+    webhook_allow_private: bool = False  # SSRF guard: refuse private/loopback targets
+    ec_retry: RetryPolicy = field(default_factory=RetryPolicy)
+    fm_retry: RetryPolicy = field(
+        default_factory=lambda: RetryPolicy(max_attempts=7, base_seconds=60.0, factor=2.0)
+    )
+
+    @property
+    def base_url(self) -> str:
+        return self.public_url or f"http://{self.host}:{self.port}"
+
+    @property
+    def is_postgres(self) -> bool:
+        return self.database_url.startswith("postgresql")
+
+
+_BOOL_TRUE = {"1", "true", "yes", "on"}
+
+
+def _coerce(value: str, current: Any) -> Any:
+    if isinstance(current, bool):
+        return value.strip().lower() in _BOOL_TRUE
+    if isinstance(current, int):
+        return int(value)
+    if isinstance(current, float):
+        return float(value)
+    if isinstance(current, Path):
+        return Path(value)
+    return value
+
+
+def load_settings(env: dict[str, str] | None = None, **overrides: Any) -> Settings:
+    """Build settings: defaults < TOML file (``FLEXHUB_CONFIG``) < ``FLEXHUB_*`` env < overrides."""
+    env = dict(os.environ if env is None else env)
+    base = Settings()
+    values: dict[str, Any] = {}
+    config_file = env.get("FLEXHUB_CONFIG")
+    if config_file:
+        with open(config_file, "rb") as fh:
+            values.update(tomllib.load(fh))
+    for f in fields(Settings):
+        key = f"FLEXHUB_{f.name.upper()}"
+        if key in env and not isinstance(getattr(base, f.name), RetryPolicy):
+            values[f.name] = _coerce(env[key], getattr(base, f.name))
+    for name in ("ec_retry", "fm_retry"):
+        policy: RetryPolicy = getattr(base, name)
+        raw = values.get(name) or {}
+        prefix = f"FLEXHUB_{name.upper()}_"
+        for pf in fields(RetryPolicy):
+            if prefix + pf.name.upper() in env:
+                raw[pf.name] = _coerce(env[prefix + pf.name.upper()], getattr(policy, pf.name))
+        values[name] = replace(policy, **raw) if raw else policy
+    values.update(overrides)
+    if "data_dir" in values and not isinstance(values["data_dir"], Path):
+        values["data_dir"] = Path(values["data_dir"])
+    return replace(base, **values)

@@ -1,0 +1,1 @@
+"""The hub: Energy Coordination API, Flex Market API, engines and webhook delivery."""

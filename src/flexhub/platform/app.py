@@ -1,0 +1,76 @@
+"""FastAPI app factory: mounts the APIs, token endpoint, /metrics and /healthz, and runs the
+delivery worker in-process unless told not to."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+
+from fastapi import FastAPI
+from fastapi.responses import PlainTextResponse
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+
+from flexhub import __version__
+from flexhub.config import Settings, load_settings
+from flexhub.platform import errors
+from flexhub.platform.context import PlatformContext
+from flexhub.platform.coordination.routes import router as coordination_router
+from flexhub.platform.keys import KeyStore
+from flexhub.platform.token_routes import router as token_router
+from flexhub.store.database import Database
+
+log = logging.getLogger("flexhub.platform")
+
+
+async def open_context(settings: Settings) -> PlatformContext:
+    """Database (schema upgraded) and keys (created on first start)."""
+    db = Database(settings.database_url)
+    await db.upgrade()
+    keys = KeyStore(settings.data_dir / "keys").load()
+    return PlatformContext(settings=settings, db=db, keys=keys)
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or load_settings()
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        ctx = await open_context(settings)
+        app.state.ctx = ctx
+        worker_task = None
+        worker = None
+        if settings.run_worker:
+            from flexhub.platform.delivery.worker import Worker
+
+            worker = Worker(ctx)
+            worker_task = asyncio.create_task(worker.run(), name="delivery-worker")
+        try:
+            yield
+        finally:
+            if worker is not None:
+                worker.stop()
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await asyncio.wait_for(worker_task, timeout=10)
+            await ctx.db.dispose()
+
+    app = FastAPI(
+        title="flexhub platform",
+        version=__version__,
+        description="Energy Coordination API v1 and Flex Market API v1.",
+        lifespan=lifespan,
+    )
+    errors.install(app)
+    app.include_router(token_router)
+    app.include_router(coordination_router, prefix=errors.EC_PREFIX)
+
+    @app.get("/healthz", include_in_schema=False)
+    async def healthz() -> dict:
+        return {"status": "ok", "version": __version__}
+
+    @app.get("/metrics", include_in_schema=False)
+    async def metrics() -> PlainTextResponse:
+        return PlainTextResponse(generate_latest().decode(), media_type=CONTENT_TYPE_LATEST)
+
+    return app

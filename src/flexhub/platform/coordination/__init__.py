@@ -1,0 +1,1 @@
+"""Energy Coordination API v1, wire-compatible with the official OpenAPI document."""

@@ -1,0 +1,5 @@
+"""Energy Coordination routes: locations (to be written)."""
+
+from fastapi import APIRouter
+
+router = APIRouter()

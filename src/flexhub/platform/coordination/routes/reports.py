@@ -1,0 +1,5 @@
+"""Energy Coordination routes: reports (to be written)."""
+
+from fastapi import APIRouter
+
+router = APIRouter()

@@ -1,0 +1,5 @@
+"""Energy Coordination routes: resources (to be written)."""
+
+from fastapi import APIRouter
+
+router = APIRouter()

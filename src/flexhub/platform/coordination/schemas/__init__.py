@@ -1,0 +1,1 @@
+"""Energy Coordination wire models (camelCase, exactly as the official document names them)."""

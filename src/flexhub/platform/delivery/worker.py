@@ -1,0 +1,258 @@
+"""The delivery worker: claims due outbox rows under a lease, POSTs them, logs every attempt and
+schedules retries with exponential backoff and jitter.
+
+Several workers may run against one PostgreSQL database: rows are claimed with
+``FOR UPDATE SKIP LOCKED`` and a lease, so no notification is sent by two workers at once, and a
+worker that dies mid-batch leaves leases that expire and are claimed again. New rows wake the
+worker at once (LISTEN/NOTIFY on PostgreSQL, an in-process signal on SQLite); polling is only
+the fallback for writes made by other processes on SQLite.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import random
+import socket
+import time
+import uuid
+from dataclasses import dataclass
+from datetime import timedelta
+
+import aiohttp
+from prometheus_client import Counter, Histogram
+from sqlalchemy import and_, func, or_, select, update
+
+from flexhub.platform.context import PlatformContext
+from flexhub.platform.delivery import channels
+from flexhub.platform.delivery.channels import Prepared
+from flexhub.platform.delivery.ssrf import BlockedTarget, GuardedResolver, check_url
+from flexhub.store.base import utcnow
+from flexhub.store.database import OUTBOX_CHANNEL
+from flexhub.store.delivery import DeliveryAttempt, OutboxRow
+
+log = logging.getLogger("flexhub.delivery")
+
+DELIVERIES = Counter(
+    "flexhub_webhook_attempts_total", "Webhook delivery attempts", ["channel", "outcome"]
+)
+LATENCY = Histogram(
+    "flexhub_webhook_request_seconds", "Webhook request duration", ["channel"],
+    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
+)
+
+
+@dataclass
+class Outcome:
+    status_code: int | None
+    duration_ms: int
+    timed_out: bool
+    error: str | None
+
+    @property
+    def ok(self) -> bool:
+        return self.status_code is not None and 200 <= self.status_code < 300
+
+
+class Worker:
+    def __init__(self, ctx: PlatformContext, worker_id: str | None = None) -> None:
+        self.ctx = ctx
+        self.settings = ctx.settings
+        self.id = worker_id or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+        self._stopping = asyncio.Event()
+        self._http: aiohttp.ClientSession | None = None
+        self._rand = random.Random()
+
+    def stop(self) -> None:
+        self._stopping.set()
+        self.ctx.db.outbox_signal.set()
+
+    # -- lifecycle -------------------------------------------------------------------------
+
+    async def __aenter__(self) -> Worker:
+        connector = aiohttp.TCPConnector(
+            limit=self.settings.worker_concurrency,
+            resolver=GuardedResolver(self.settings.webhook_allow_private),
+        )
+        self._http = aiohttp.ClientSession(
+            connector=connector,
+            timeout=aiohttp.ClientTimeout(total=self.settings.delivery_timeout_seconds),
+            headers={"User-Agent": "flexhub-webhooks/1"},
+            auto_decompress=False,
+        )
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        if self._http is not None:
+            await self._http.close()
+            self._http = None
+
+    async def run(self) -> None:
+        """Deliver until stopped."""
+        async with self:
+            listener = None
+            if self.ctx.db.is_postgres:
+                listener = asyncio.create_task(self._listen(), name="outbox-listen")
+            try:
+                while not self._stopping.is_set():
+                    try:
+                        done = await self.run_once()
+                    except Exception:  # database hiccup: back off, keep the worker alive
+                        log.exception("delivery batch failed")
+                        done = 0
+                        await self._sleep(1.0)
+                    if done == 0:
+                        await self._idle()
+            finally:
+                if listener is not None:
+                    listener.cancel()
+                    with contextlib.suppress(asyncio.CancelledError, Exception):
+                        await listener
+
+    async def _sleep(self, seconds: float) -> None:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._stopping.wait(), timeout=seconds)
+
+    async def _idle(self) -> None:
+        """Wait for a wake-up, the next due retry, or the poll interval, whichever is first."""
+        signal = self.ctx.db.outbox_signal
+        timeout = self.settings.worker_poll_seconds
+        async with self.ctx.db.session() as session:
+            due = await session.scalar(
+                select(func.min(OutboxRow.next_attempt_at)).where(OutboxRow.status == "pending")
+            )
+        if due is not None:
+            timeout = max(0.0, min(timeout, (due - utcnow()).total_seconds()))
+        if timeout <= 0:
+            return
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(signal.wait(), timeout=timeout)
+        signal.clear()
+
+    async def _listen(self) -> None:
+        import asyncpg
+
+        signal = self.ctx.db.outbox_signal
+        while not self._stopping.is_set():
+            try:
+                conn = await asyncpg.connect(self.ctx.db.asyncpg_dsn())
+                try:
+                    await conn.add_listener(OUTBOX_CHANNEL, lambda *_: signal.set())
+                    signal.set()  # catch up on anything written while not listening
+                    await self._stopping.wait()
+                finally:
+                    await conn.close()
+            except (OSError, asyncpg.PostgresError):
+                log.warning("outbox listener lost its connection; retrying")
+                await self._sleep(1.0)
+
+    # -- one batch ---------------------------------------------------------------------------
+
+    async def claim(self) -> list[OutboxRow]:
+        now = utcnow()
+        lease_until = now + timedelta(seconds=self.settings.worker_lease_seconds)
+        free = or_(OutboxRow.lease_until.is_(None), OutboxRow.lease_until < now)
+        due = and_(OutboxRow.status == "pending", OutboxRow.next_attempt_at <= now, free)
+        candidates = (
+            select(OutboxRow.id).where(due).order_by(OutboxRow.next_attempt_at)
+            .limit(self.settings.worker_batch).with_for_update(skip_locked=True)
+        )
+        stmt = (
+            update(OutboxRow).where(OutboxRow.id.in_(candidates), due)
+            .values(lease_owner=self.id, lease_until=lease_until)
+            .returning(OutboxRow)
+            .execution_options(synchronize_session=False)
+        )
+        async with self.ctx.db.session() as session:
+            rows = list((await session.scalars(stmt)).all())
+            await session.commit()
+        return rows
+
+    async def run_once(self) -> int:
+        """Claim one batch and deliver it; returns how many rows were handled."""
+        rows = await self.claim()
+        if not rows:
+            return 0
+        by_channel: dict[str, list[OutboxRow]] = {}
+        for row in rows:
+            by_channel.setdefault(row.channel, []).append(row)
+        prepared: dict[str, Prepared | None] = {}
+        async with self.ctx.db.session() as session:
+            for name, group in by_channel.items():
+                prepared.update(await channels.get(name).prepare(session, group, self.ctx))
+        outcomes = await asyncio.gather(
+            *(self._post(row, prepared.get(row.id)) for row in rows)
+        )
+        await self._record(rows, prepared, outcomes)
+        return len(rows)
+
+    async def _post(self, row: OutboxRow, req: Prepared | None) -> Outcome | None:
+        if req is None:
+            return None
+        assert self._http is not None, "worker used outside its context"
+        start = time.perf_counter()
+        try:
+            check_url(req.url, self.settings.webhook_allow_private)
+            async with self._http.post(req.url, data=req.body, headers=req.headers,
+                                       allow_redirects=False) as resp:
+                await resp.read()
+                status = resp.status
+            outcome = Outcome(status, _ms(start), False, None)
+        except TimeoutError:
+            outcome = Outcome(None, _ms(start), True, "timed out")
+        except BlockedTarget as exc:
+            outcome = Outcome(None, _ms(start), False, str(exc))
+        except (aiohttp.ClientError, OSError, ValueError) as exc:
+            outcome = Outcome(None, _ms(start), False, f"{type(exc).__name__}: {exc}"[:500])
+        LATENCY.labels(row.channel).observe(outcome.duration_ms / 1000)
+        label = "ok" if outcome.ok else ("timeout" if outcome.timed_out else "error")
+        DELIVERIES.labels(row.channel, label).inc()
+        return outcome
+
+    async def _record(
+        self, rows: list[OutboxRow], prepared: dict[str, Prepared | None],
+        outcomes: list[Outcome | None],
+    ) -> None:
+        now = utcnow()
+        async with self.ctx.db.session() as session:
+            updates = []
+            for row, outcome in zip(rows, outcomes, strict=True):
+                req = prepared.get(row.id)
+                if outcome is None or req is None:  # subscription gone or disabled
+                    updates.append({"id": row.id, "status": "cancelled", "completed_at": now,
+                                    "lease_owner": None, "lease_until": None})
+                    continue
+                channel = channels.get(row.channel)
+                policy = channel.retry_policy(self.settings)
+                attempt_no = row.attempts + 1
+                final = outcome.ok or attempt_no >= policy.max_attempts
+                attempt = DeliveryAttempt(
+                    outbox_id=row.id, tenant_id=row.tenant_id, channel=row.channel,
+                    subscription_id=row.subscription_id, event_id=row.event_id,
+                    event_type=row.event_type, url=req.url, attempt=attempt_no,
+                    attempted_at=now, status_code=outcome.status_code,
+                    duration_ms=outcome.duration_ms, timed_out=outcome.timed_out,
+                    succeeded=outcome.ok, error=outcome.error, signature=req.signature,
+                    body=req.body.decode("utf-8", "replace"), worker=self.id,
+                )
+                session.add(attempt)
+                change = {"id": row.id, "attempts": attempt_no, "lease_owner": None,
+                          "lease_until": None}
+                if outcome.ok:
+                    change.update(status="delivered", completed_at=now)
+                elif final:
+                    change.update(status="failed", completed_at=now)
+                else:
+                    delay = policy.delay(attempt_no, self._rand.random())
+                    change.update(next_attempt_at=now + timedelta(seconds=delay))
+                updates.append(change)
+                await channel.record(session, row, attempt, final)
+            if updates:
+                await session.execute(update(OutboxRow), updates)
+            await session.commit()
+
+
+def _ms(start: float) -> int:
+    return int((time.perf_counter() - start) * 1000)

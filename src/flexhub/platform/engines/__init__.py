@@ -1,0 +1,1 @@
+"""Platform engines: eligibility, price curves, LPC, compensation, dispatch expiry."""

@@ -1,0 +1,163 @@
+"""API errors and the exception handlers that render them in each API's own format.
+
+Styles (chosen per route with ``openapi_extra={"x-error-style": ...}``, else by path):
+- ``string``: a bare JSON string body (most Energy Coordination 4xx responses);
+- ``problem``: ``application/problem+json`` HttpValidationProblemDetails (some EC endpoints);
+- ``drf``: ``{"detail": "..."}`` or ``{"field": ["message"]}`` (Flex Market API);
+- ``oauth``: ``{"error": ..., "error_description": ...}`` (the token endpoint).
+Never a stack trace, never a 500 for bad input.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, Response
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+log = logging.getLogger("flexhub.errors")
+
+EC_PREFIX = "/energy-coordination/v1"
+STYLE_KEY = "x-error-style"
+PROBLEM = {"x-error-style": "problem"}
+
+_TITLES = {
+    400: "One or more validation errors occurred.",
+    401: "Unauthorized",
+    403: "Forbidden",
+    404: "Not Found",
+    405: "Method Not Allowed",
+    409: "Conflict",
+    415: "Unsupported Media Type",
+    429: "Too Many Requests",
+    500: "Internal Server Error",
+}
+
+
+class ApiError(Exception):
+    """An error to answer with: status, a human message and optional per-field messages."""
+
+    def __init__(
+        self, status: int, message: str, *, errors: dict[str, list[str]] | None = None,
+        headers: dict[str, str] | None = None, code: str | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+        self.errors = errors
+        self.headers = headers
+        self.code = code
+
+
+def bad_request(message: str, field: str | None = None) -> ApiError:
+    return ApiError(400, message, errors={field: [message]} if field else None)
+
+
+def not_found(what: str) -> ApiError:
+    return ApiError(404, f"{what} was not found")
+
+
+def conflict(message: str, field: str | None = None) -> ApiError:
+    return ApiError(409, message, errors={field: [message]} if field else None)
+
+
+def unauthorized(message: str) -> ApiError:
+    return ApiError(401, message, headers={"WWW-Authenticate": "Bearer"}, code="invalid_token")
+
+
+def style_for(request: Request) -> str:
+    route = request.scope.get("route")
+    extra = getattr(route, "openapi_extra", None) or {}
+    if STYLE_KEY in extra:
+        return extra[STYLE_KEY]
+    path = request.url.path
+    if path.startswith(EC_PREFIX):
+        return "string"
+    if path.startswith("/connect/"):
+        return "oauth"
+    return "drf"
+
+
+def render(request: Request, err: ApiError) -> Response:
+    style = style_for(request)
+    headers = dict(err.headers or {})
+    if style == "string":
+        return JSONResponse(err.message, status_code=err.status, headers=headers)
+    if style == "problem":
+        body: dict[str, Any] = {
+            "type": f"https://httpstatuses.io/{err.status}",
+            "title": _TITLES.get(err.status, "Error"),
+            "status": err.status,
+            "detail": err.message,
+            "instance": request.url.path,
+        }
+        if err.errors:
+            body["errors"] = err.errors
+        return JSONResponse(
+            body, status_code=err.status, headers=headers, media_type="application/problem+json"
+        )
+    if style == "oauth":
+        code = err.code or ("invalid_request" if err.status == 400 else "invalid_client")
+        return JSONResponse(
+            {"error": code, "error_description": err.message},
+            status_code=err.status, headers=headers,
+        )
+    if err.errors and err.status == 400:
+        return JSONResponse(err.errors, status_code=err.status, headers=headers)
+    return JSONResponse({"detail": err.message}, status_code=err.status, headers=headers)
+
+
+def _field_path(loc: tuple[Any, ...]) -> str:
+    parts = [p for p in loc if p not in ("body", "query", "path", "header")]
+    if not parts:
+        return "body" if loc and loc[0] == "body" else (str(loc[0]) if loc else "request")
+    out = ""
+    for p in parts:
+        if isinstance(p, int):
+            out += f"[{p}]"
+        else:
+            out += ("." if out else "") + str(p)
+    return out
+
+
+def validation_error(exc: RequestValidationError) -> ApiError:
+    errors: dict[str, list[str]] = {}
+    for e in exc.errors():
+        loc = tuple(e.get("loc", ()))
+        kind = e.get("type", "")
+        if kind == "json_invalid":
+            field, msg = "body", "The request body is not valid JSON."
+        elif kind == "missing" and loc == ("body",):
+            field, msg = "body", "A request body is required."
+        else:
+            field, msg = _field_path(loc), str(e.get("msg", "is invalid"))
+            if kind == "extra_forbidden":
+                msg = "is not a known field"
+        errors.setdefault(field, []).append(msg)
+    summary = "; ".join(f"{f}: {', '.join(m)}" for f, m in errors.items())
+    return ApiError(400, f"Invalid request. {summary}", errors=errors)
+
+
+def install(app: FastAPI) -> None:
+    @app.exception_handler(ApiError)
+    async def _api_error(request: Request, exc: ApiError) -> Response:
+        return render(request, exc)
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(request: Request, exc: RequestValidationError) -> Response:
+        return render(request, validation_error(exc))
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException) -> Response:
+        message = exc.detail if isinstance(exc.detail, str) else _TITLES.get(exc.status_code, "")
+        if exc.status_code == 404 and message == "Not Found":
+            message = "No such resource"
+        return render(request, ApiError(exc.status_code, message, headers=exc.headers))
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception) -> Response:
+        log.exception("unhandled error on %s %s", request.method, request.url.path)
+        return render(request, ApiError(500, "Internal server error"))

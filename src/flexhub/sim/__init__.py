@@ -1,0 +1,1 @@
+"""System operator robot, forecaster inputs, device fleet and the demo scenario."""

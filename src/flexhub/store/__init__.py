@@ -1,0 +1,1 @@
+"""Storage: SQLAlchemy tables by area, the engine/session factory and Alembic migrations."""

@@ -1,0 +1,79 @@
+"""The token endpoint and bearer verification: real keys, real HTTP."""
+
+from __future__ import annotations
+
+import base64
+import json
+import time
+
+import httpx
+import jwt
+from cryptography.hazmat.primitives.asymmetric import ed25519
+
+from flexhub import signing
+
+
+async def test_client_credentials_token_works(platform, make_partner):
+    partner = await make_partner()
+    r = await partner.client.get("/users")
+    assert r.status_code == 200
+    async with httpx.AsyncClient(base_url=platform.base_url) as http:
+        r = await http.post("/connect/token", data={
+            "grant_type": "client_credentials", "client_id": partner.client_id,
+            "client_secret": partner.client_secret,
+        })
+    body = r.json()
+    assert r.status_code == 200
+    assert body["token_type"] == "Bearer" and body["expires_in"] == 3600
+    claims = jwt.decode(body["access_token"], options={"verify_signature": False})
+    assert claims["sub"] == partner.id and claims["exp"] - claims["iat"] == 3600
+
+
+async def test_wrong_secret_and_grant_are_refused(platform, make_partner):
+    partner = await make_partner()
+    async with httpx.AsyncClient(base_url=platform.base_url) as http:
+        r = await http.post("/connect/token", data={
+            "grant_type": "client_credentials", "client_id": partner.client_id,
+            "client_secret": partner.client_secret + "x",
+        })
+        assert r.status_code == 401 and r.json()["error"] == "invalid_client"
+        r = await http.post("/connect/token", data={"grant_type": "password"})
+        assert r.status_code == 400 and r.json()["error"] == "unsupported_grant_type"
+        r = await http.post("/connect/token", json={"grant_type": "client_credentials"})
+        assert r.status_code == 400
+
+
+def _forge(header: dict, claims: dict, signature: bytes = b"") -> str:
+    enc = lambda b: base64.urlsafe_b64encode(b).rstrip(b"=").decode()  # noqa: E731
+    return ".".join([enc(json.dumps(header).encode()), enc(json.dumps(claims).encode()),
+                     enc(signature)])
+
+
+async def test_bad_tokens_get_401(platform, make_partner):
+    partner = await make_partner()
+    good = jwt.decode(partner.token, options={"verify_signature": False})
+    kid = jwt.get_unverified_header(partner.token)["kid"]
+    now = int(time.time())
+    other_key = ed25519.Ed25519PrivateKey.generate()
+    public_pem = platform.ctx.keys.current.public_pem
+    expired = dict(good, iat=now - 7200, exp=now - 3600)
+    candidates = {
+        "none": _forge({"alg": "none", "kid": kid}, good),
+        "forged": signing.jws_sign(good, other_key, kid),
+        "hs256-with-public-key": _forge({"alg": "HS256", "kid": kid}, good, b"x" * 32),
+        "expired": signing.jws_sign(expired, platform.ctx.keys.current.private, kid),
+        "unknown-kid": signing.jws_sign(good, platform.ctx.keys.current.private, "nope"),
+        "garbage": "not-a-token",
+    }
+    # an HS256 token really signed with the public PEM as the HMAC secret
+    import hashlib
+    import hmac as hmac_mod
+
+    head = _forge({"alg": "HS256", "kid": kid, "typ": "JWT"}, good).rsplit(".", 1)[0]
+    mac = hmac_mod.new(public_pem.encode(), head.encode(), hashlib.sha256).digest()
+    candidates["hs256-real"] = head + "." + base64.urlsafe_b64encode(mac).rstrip(b"=").decode()
+    for name, token in candidates.items():
+        r = await partner.client.get("/users", headers={"Authorization": f"Bearer {token}"})
+        assert r.status_code == 401, name
+    r = await partner.client.get("/users", headers={"Authorization": ""})
+    assert r.status_code == 401
