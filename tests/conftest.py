@@ -63,8 +63,10 @@ def make_backend(name: str, tmp_dir) -> Iterator[Backend]:
     dbname = f"flexhub_t_{uuid.uuid4().hex[:12]}"
     asyncio.run(_pg_admin(f'CREATE DATABASE "{dbname}"'))
     try:
-        yield Backend("postgres", make_url(POSTGRES_URL).set(database=dbname).render_as_string(
-            hide_password=False))
+        yield Backend(
+            "postgres",
+            make_url(POSTGRES_URL).set(database=dbname).render_as_string(hide_password=False),
+        )
     finally:
         asyncio.run(_pg_admin(f'DROP DATABASE IF EXISTS "{dbname}" WITH (FORCE)'))
 
@@ -76,9 +78,15 @@ def backend(request, tmp_path_factory) -> Iterator[Backend]:
 
 def test_settings(url: str, data_dir, **overrides) -> Settings:
     base = dict(
-        database_url=url, data_dir=data_dir, host="127.0.0.1", port=free_port(),
-        webhook_allow_private=True, worker_poll_seconds=0.5, delivery_timeout_seconds=2.0,
-        ec_retry=FAST_RETRY, fm_retry=FAST_RETRY,
+        database_url=url,
+        data_dir=data_dir,
+        host="127.0.0.1",
+        port=free_port(),
+        webhook_allow_private=True,
+        worker_poll_seconds=0.5,
+        delivery_timeout_seconds=2.0,
+        ec_retry=FAST_RETRY,
+        fm_retry=FAST_RETRY,
     )
     base.update(overrides)
     return Settings(**base)
@@ -103,9 +111,14 @@ async def test_db(platform: PlatformThread) -> AsyncIterator[Database]:
 
 async def fetch_token(base_url: str, client_id: str, secret: str) -> str:
     async with httpx.AsyncClient(base_url=base_url) as http:
-        r = await http.post("/connect/token", data={
-            "grant_type": "client_credentials", "client_id": client_id, "client_secret": secret,
-        })
+        r = await http.post(
+            "/connect/token",
+            data={
+                "grant_type": "client_credentials",
+                "client_id": client_id,
+                "client_secret": secret,
+            },
+        )
         r.raise_for_status()
         return r.json()["access_token"]
 
@@ -122,12 +135,14 @@ async def make_partner(platform: PlatformThread, test_db: Database):
             await session.commit()
         token = await fetch_token(platform.base_url, creds.client_id, creds.client_secret)
         client = httpx.AsyncClient(
-            base_url=platform.base_url + api, headers={"Authorization": f"Bearer {token}"},
+            base_url=platform.base_url + api,
+            headers={"Authorization": f"Bearer {token}"},
             timeout=30,
         )
         clients.append(client)
-        return Partner(creds.partner_id, name, role, creds.client_id, creds.client_secret,
-                       token, client)
+        return Partner(
+            creds.partner_id, name, role, creds.client_id, creds.client_secret, token, client
+        )
 
     yield make
     for c in clients:

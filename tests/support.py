@@ -4,6 +4,7 @@ loopback webhook receiver that records raw bodies and headers."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import socket
 import threading
 import time
@@ -33,8 +34,12 @@ class PlatformThread:
         self.base_url = f"http://127.0.0.1:{settings.port}"
         self.app = create_app(settings)
         config = uvicorn.Config(
-            self.app, host="127.0.0.1", port=settings.port, log_level="warning",
-            lifespan="on", loop="asyncio",
+            self.app,
+            host="127.0.0.1",
+            port=settings.port,
+            log_level="warning",
+            lifespan="on",
+            loop="asyncio",
         )
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(target=self.server.run, daemon=True, name="platform")
@@ -121,8 +126,6 @@ class Receiver:
                     f"receiver got {len(self.requests)} requests, expected {count}"
                 )
             self._event.clear()
-            try:
+            with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._event.wait(), timeout=min(remaining, 0.2))
-            except TimeoutError:
-                pass
         return self.requests

@@ -10,9 +10,12 @@ from rich.console import Console
 
 from flexhub.config import load_settings
 
-app = typer.Typer(help="flexhub: flexibility hub platform, provider agent and simulator.",
-                  no_args_is_help=True)
-platform_app = typer.Typer(help="The hub: APIs, engines and webhook delivery.", no_args_is_help=True)
+app = typer.Typer(
+    help="flexhub: flexibility hub platform, provider agent and simulator.", no_args_is_help=True
+)
+platform_app = typer.Typer(
+    help="The hub: APIs, engines and webhook delivery.", no_args_is_help=True
+)
 partner_app = typer.Typer(help="Partners (tenants) and their credentials.", no_args_is_help=True)
 keys_app = typer.Typer(help="The platform's signing keys.", no_args_is_help=True)
 app.add_typer(platform_app, name="platform")
@@ -32,16 +35,18 @@ def _logging(verbose: bool) -> None:
 def serve(
     host: str = typer.Option(None, help="Listen address (FLEXHUB_HOST)."),
     port: int = typer.Option(None, help="Listen port (FLEXHUB_PORT)."),
-    worker: bool = typer.Option(None, "--worker/--no-worker",
-                                help="Run the delivery worker in this process."),
+    worker: bool = typer.Option(
+        None, "--worker/--no-worker", help="Run the delivery worker in this process."
+    ),
 ) -> None:
     """Run the platform's HTTP APIs (and, by default, a delivery worker)."""
     import uvicorn
 
     from flexhub.platform.app import create_app
 
-    overrides = {k: v for k, v in {"host": host, "port": port, "run_worker": worker}.items()
-                 if v is not None}
+    overrides = {
+        k: v for k, v in {"host": host, "port": port, "run_worker": worker}.items() if v is not None
+    }
     settings = load_settings(**overrides)
     _logging(False)
     uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="info")

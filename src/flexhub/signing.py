@@ -80,7 +80,9 @@ def public_key_pem(key: PrivateKey | PublicKey) -> str:
 def load_private_key(pem: bytes | str) -> PrivateKey:
     data = pem.encode() if isinstance(pem, str) else pem
     key = serialization.load_pem_private_key(data, password=None)
-    if not isinstance(key, ed25519.Ed25519PrivateKey | ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey):
+    if not isinstance(
+        key, ed25519.Ed25519PrivateKey | ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey
+    ):
         raise SignatureError("unsupported private key type")
     return key
 
@@ -123,7 +125,9 @@ def public_jwk(key: PrivateKey | PublicKey, kid: str) -> dict[str, Any]:
 
 def jws_sign(claims: Mapping[str, Any], key: PrivateKey, kid: str, typ: str = "JWT") -> str:
     """A compact JWS of ``claims``, with ``kid`` in the header and the key's own algorithm."""
-    return jwt.encode(dict(claims), key, algorithm=algorithm_for(key), headers={"kid": kid, "typ": typ})
+    return jwt.encode(
+        dict(claims), key, algorithm=algorithm_for(key), headers={"kid": kid, "typ": typ}
+    )
 
 
 def jws_verify(
@@ -154,8 +158,13 @@ def jws_verify(
     options = {"require": list(required), "verify_aud": audience is not None}
     try:
         return jwt.decode(
-            token, key, algorithms=[alg], issuer=issuer, audience=audience,
-            options=options, leeway=leeway,
+            token,
+            key,
+            algorithms=[alg],
+            issuer=issuer,
+            audience=audience,
+            options=options,
+            leeway=leeway,
         )
     except jwt.ExpiredSignatureError as exc:
         raise SignatureError("token has expired") from exc
@@ -166,7 +175,12 @@ def jws_verify(
 # --- the system operator's signature (Flex Market) ----------------------------------------------
 
 SO_SIGNED_FIELDS = (
-    "so_reference", "obligation_id", "start", "end", "capacity", "need_direction",
+    "so_reference",
+    "obligation_id",
+    "start",
+    "end",
+    "capacity",
+    "need_direction",
     "instruction_type",
 )
 SO_SIGNATURE_ALGORITHM = "Ed25519"
@@ -202,7 +216,9 @@ def so_sign(instruction: Mapping[str, Any], key: ed25519.Ed25519PrivateKey) -> s
 
 
 def so_verify(
-    instruction: Mapping[str, Any], signature: str | None, algorithm: str | None,
+    instruction: Mapping[str, Any],
+    signature: str | None,
+    algorithm: str | None,
     public_keys: list[ed25519.Ed25519PublicKey],
 ) -> None:
     """Raise SignatureError unless one of the SO's keys verifies the instruction's signature."""

@@ -18,10 +18,14 @@ async def test_client_credentials_token_works(platform, make_partner):
     r = await partner.client.get("/users")
     assert r.status_code == 200
     async with httpx.AsyncClient(base_url=platform.base_url) as http:
-        r = await http.post("/connect/token", data={
-            "grant_type": "client_credentials", "client_id": partner.client_id,
-            "client_secret": partner.client_secret,
-        })
+        r = await http.post(
+            "/connect/token",
+            data={
+                "grant_type": "client_credentials",
+                "client_id": partner.client_id,
+                "client_secret": partner.client_secret,
+            },
+        )
     body = r.json()
     assert r.status_code == 200
     assert body["token_type"] == "Bearer" and body["expires_in"] == 3600
@@ -32,10 +36,14 @@ async def test_client_credentials_token_works(platform, make_partner):
 async def test_wrong_secret_and_grant_are_refused(platform, make_partner):
     partner = await make_partner()
     async with httpx.AsyncClient(base_url=platform.base_url) as http:
-        r = await http.post("/connect/token", data={
-            "grant_type": "client_credentials", "client_id": partner.client_id,
-            "client_secret": partner.client_secret + "x",
-        })
+        r = await http.post(
+            "/connect/token",
+            data={
+                "grant_type": "client_credentials",
+                "client_id": partner.client_id,
+                "client_secret": partner.client_secret + "x",
+            },
+        )
         assert r.status_code == 401 and r.json()["error"] == "invalid_client"
         r = await http.post("/connect/token", data={"grant_type": "password"})
         assert r.status_code == 400 and r.json()["error"] == "unsupported_grant_type"
@@ -45,8 +53,9 @@ async def test_wrong_secret_and_grant_are_refused(platform, make_partner):
 
 def _forge(header: dict, claims: dict, signature: bytes = b"") -> str:
     enc = lambda b: base64.urlsafe_b64encode(b).rstrip(b"=").decode()  # noqa: E731
-    return ".".join([enc(json.dumps(header).encode()), enc(json.dumps(claims).encode()),
-                     enc(signature)])
+    return ".".join(
+        [enc(json.dumps(header).encode()), enc(json.dumps(claims).encode()), enc(signature)]
+    )
 
 
 async def test_bad_tokens_get_401(platform, make_partner):

@@ -62,9 +62,7 @@ def check_secret(secret: str, stored: str) -> bool:
         return False
     if scheme != "scrypt":
         return False
-    digest = hashlib.scrypt(
-        secret.encode(), salt=base64.b64decode(salt_b64), dklen=32, **_SCRYPT
-    )
+    digest = hashlib.scrypt(secret.encode(), salt=base64.b64decode(salt_b64), dklen=32, **_SCRYPT)
     return hmac.compare_digest(digest, base64.b64decode(digest_b64))
 
 
@@ -77,8 +75,11 @@ async def add_partner(session: AsyncSession, name: str, role: str = "provider") 
         raise PartnerExists(name)
     secret = secrets.token_urlsafe(32)
     partner = Partner(
-        id=str(uuid.uuid4()), name=name, role=role,
-        client_id=secrets.token_hex(16), secret_hash=hash_secret(secret),
+        id=str(uuid.uuid4()),
+        name=name,
+        role=role,
+        client_id=secrets.token_hex(16),
+        secret_hash=hash_secret(secret),
     )
     session.add(partner)
     await session.flush()

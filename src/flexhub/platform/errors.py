@@ -41,8 +41,13 @@ class ApiError(Exception):
     """An error to answer with: status, a human message and optional per-field messages."""
 
     def __init__(
-        self, status: int, message: str, *, errors: dict[str, list[str]] | None = None,
-        headers: dict[str, str] | None = None, code: str | None = None,
+        self,
+        status: int,
+        message: str,
+        *,
+        errors: dict[str, list[str]] | None = None,
+        headers: dict[str, str] | None = None,
+        code: str | None = None,
     ) -> None:
         super().__init__(message)
         self.status = status
@@ -103,7 +108,8 @@ def render(request: Request, err: ApiError) -> Response:
         code = err.code or ("invalid_request" if err.status == 400 else "invalid_client")
         return JSONResponse(
             {"error": code, "error_description": err.message},
-            status_code=err.status, headers=headers,
+            status_code=err.status,
+            headers=headers,
         )
     if err.errors and err.status == 400:
         return JSONResponse(err.errors, status_code=err.status, headers=headers)

@@ -52,7 +52,8 @@ class EcLocation(Base):
     modified_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     __table_args__ = (
         ForeignKeyConstraint(
-            ["tenant_id", "user_id"], ["ec_users.tenant_id", "ec_users.user_id"],
+            ["tenant_id", "user_id"],
+            ["ec_users.tenant_id", "ec_users.user_id"],
             ondelete="CASCADE",
         ),
         Index("ix_ec_locations_user", "tenant_id", "user_id"),
@@ -70,7 +71,8 @@ class EcLocationMeter(Base):
     position: Mapped[int] = mapped_column(Integer, default=0)
     __table_args__ = (
         ForeignKeyConstraint(
-            ["tenant_id", "location_id"], ["ec_locations.tenant_id", "ec_locations.location_id"],
+            ["tenant_id", "location_id"],
+            ["ec_locations.tenant_id", "ec_locations.location_id"],
             ondelete="CASCADE",
         ),
         Index("ix_ec_location_meters_location", "tenant_id", "location_id"),
@@ -90,11 +92,13 @@ class EcResource(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     __table_args__ = (
         ForeignKeyConstraint(
-            ["tenant_id", "user_id"], ["ec_users.tenant_id", "ec_users.user_id"],
+            ["tenant_id", "user_id"],
+            ["ec_users.tenant_id", "ec_users.user_id"],
             ondelete="CASCADE",
         ),
         ForeignKeyConstraint(
-            ["tenant_id", "location_id"], ["ec_locations.tenant_id", "ec_locations.location_id"],
+            ["tenant_id", "location_id"],
+            ["ec_locations.tenant_id", "ec_locations.location_id"],
             ondelete="CASCADE",
         ),
         Index("ix_ec_resources_user", "tenant_id", "user_id"),
@@ -111,7 +115,8 @@ class EcEnrollment(Base):
     enrolled_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     __table_args__ = (
         ForeignKeyConstraint(
-            ["tenant_id", "user_id"], ["ec_users.tenant_id", "ec_users.user_id"],
+            ["tenant_id", "user_id"],
+            ["ec_users.tenant_id", "ec_users.user_id"],
             ondelete="CASCADE",
         ),
     )

@@ -25,15 +25,20 @@ NOTIFICATION_TYPES = {
 
 
 async def create_event(
-    session: AsyncSession, tenant_id: str, payload: dict[str, Any],
+    session: AsyncSession,
+    tenant_id: str,
+    payload: dict[str, Any],
     created_at: datetime | None = None,
 ) -> EcEvent:
     """Store an event for a partner and enqueue a notification to each enabled webhook that
     subscribes to its type. The caller commits."""
     payload_type = payload["payloadType"]
     event = EcEvent(
-        id=str(uuid.uuid4()), tenant_id=tenant_id, payload_type=payload_type,
-        payload=payload, created_at=created_at or utcnow(),
+        id=str(uuid.uuid4()),
+        tenant_id=tenant_id,
+        payload_type=payload_type,
+        payload=payload,
+        created_at=created_at or utcnow(),
     )
     session.add(event)
     notification_type = NOTIFICATION_TYPES[payload_type]
@@ -44,8 +49,12 @@ async def create_event(
     ).all()
     subscribers = [h.id for h in hooks if notification_type in (h.notification_types or [])]
     await enqueue(
-        session, tenant_id=tenant_id, channel=CHANNEL, event_id=event.id,
-        event_type=notification_type, subscription_ids=subscribers,
+        session,
+        tenant_id=tenant_id,
+        channel=CHANNEL,
+        event_id=event.id,
+        event_type=notification_type,
+        subscription_ids=subscribers,
     )
     return event
 
@@ -68,9 +77,11 @@ async def list_events(
         select(func.count()).select_from(EcEvent).where(EcEvent.tenant_id == tenant_id)
     )
     rows = await session.scalars(
-        select(EcEvent).where(EcEvent.tenant_id == tenant_id)
+        select(EcEvent)
+        .where(EcEvent.tenant_id == tenant_id)
         .order_by(EcEvent.created_at.desc(), EcEvent.id.desc())
-        .offset((page - 1) * page_size).limit(page_size)
+        .offset((page - 1) * page_size)
+        .limit(page_size)
     )
     return list(rows.all()), int(total or 0)
 

@@ -33,14 +33,14 @@ class CoordinationChannel:
         hook_ids = {r.subscription_id for r in rows}
         event_ids = {r.event_id for r in rows}
         hooks = {
-            h.id: h for h in (
+            h.id: h
+            for h in (
                 await session.scalars(select(EcWebhook).where(EcWebhook.id.in_(hook_ids)))
             ).all()
         }
         events = {
-            e.id: e for e in (
-                await session.scalars(select(EcEvent).where(EcEvent.id.in_(event_ids)))
-            ).all()
+            e.id: e
+            for e in (await session.scalars(select(EcEvent).where(EcEvent.id.in_(event_ids)))).all()
         }
         sent = iso(utcnow())
         out: dict[str, Prepared | None] = {}

@@ -30,9 +30,16 @@ async def enqueue(
     now = utcnow()
     rows = [
         OutboxRow(
-            id=str(uuid.uuid4()), tenant_id=tenant_id, channel=channel,
-            subscription_id=sub, event_id=event_id, event_type=event_type,
-            status="pending", attempts=0, next_attempt_at=now, created_at=now,
+            id=str(uuid.uuid4()),
+            tenant_id=tenant_id,
+            channel=channel,
+            subscription_id=sub,
+            event_id=event_id,
+            event_type=event_type,
+            status="pending",
+            attempts=0,
+            next_attempt_at=now,
+            created_at=now,
         )
         for sub in subscription_ids
     ]

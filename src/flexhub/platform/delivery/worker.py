@@ -39,7 +39,9 @@ DELIVERIES = Counter(
     "flexhub_webhook_attempts_total", "Webhook delivery attempts", ["channel", "outcome"]
 )
 LATENCY = Histogram(
-    "flexhub_webhook_request_seconds", "Webhook request duration", ["channel"],
+    "flexhub_webhook_request_seconds",
+    "Webhook request duration",
+    ["channel"],
     buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
 )
 
@@ -156,11 +158,15 @@ class Worker:
         free = or_(OutboxRow.lease_until.is_(None), OutboxRow.lease_until < now)
         due = and_(OutboxRow.status == "pending", OutboxRow.next_attempt_at <= now, free)
         candidates = (
-            select(OutboxRow.id).where(due).order_by(OutboxRow.next_attempt_at)
-            .limit(self.settings.worker_batch).with_for_update(skip_locked=True)
+            select(OutboxRow.id)
+            .where(due)
+            .order_by(OutboxRow.next_attempt_at)
+            .limit(self.settings.worker_batch)
+            .with_for_update(skip_locked=True)
         )
         stmt = (
-            update(OutboxRow).where(OutboxRow.id.in_(candidates), due)
+            update(OutboxRow)
+            .where(OutboxRow.id.in_(candidates), due)
             .values(lease_owner=self.id, lease_until=lease_until)
             .returning(OutboxRow)
             .execution_options(synchronize_session=False)
@@ -182,9 +188,7 @@ class Worker:
         async with self.ctx.db.session() as session:
             for name, group in by_channel.items():
                 prepared.update(await channels.get(name).prepare(session, group, self.ctx))
-        outcomes = await asyncio.gather(
-            *(self._post(row, prepared.get(row.id)) for row in rows)
-        )
+        outcomes = await asyncio.gather(*(self._post(row, prepared.get(row.id)) for row in rows))
         await self._record(rows, prepared, outcomes)
         return len(rows)
 
@@ -195,8 +199,9 @@ class Worker:
         start = time.perf_counter()
         try:
             check_url(req.url, self.settings.webhook_allow_private)
-            async with self._http.post(req.url, data=req.body, headers=req.headers,
-                                       allow_redirects=False) as resp:
+            async with self._http.post(
+                req.url, data=req.body, headers=req.headers, allow_redirects=False
+            ) as resp:
                 await resp.read()
                 status = resp.status
             outcome = Outcome(status, _ms(start), False, None)
@@ -212,7 +217,9 @@ class Worker:
         return outcome
 
     async def _record(
-        self, rows: list[OutboxRow], prepared: dict[str, Prepared | None],
+        self,
+        rows: list[OutboxRow],
+        prepared: dict[str, Prepared | None],
         outcomes: list[Outcome | None],
     ) -> None:
         now = utcnow()
@@ -221,25 +228,46 @@ class Worker:
             for row, outcome in zip(rows, outcomes, strict=True):
                 req = prepared.get(row.id)
                 if outcome is None or req is None:  # subscription gone or disabled
-                    updates.append({"id": row.id, "status": "cancelled", "completed_at": now,
-                                    "lease_owner": None, "lease_until": None})
+                    updates.append(
+                        {
+                            "id": row.id,
+                            "status": "cancelled",
+                            "completed_at": now,
+                            "lease_owner": None,
+                            "lease_until": None,
+                        }
+                    )
                     continue
                 channel = channels.get(row.channel)
                 policy = channel.retry_policy(self.settings)
                 attempt_no = row.attempts + 1
                 final = outcome.ok or attempt_no >= policy.max_attempts
                 attempt = DeliveryAttempt(
-                    outbox_id=row.id, tenant_id=row.tenant_id, channel=row.channel,
-                    subscription_id=row.subscription_id, event_id=row.event_id,
-                    event_type=row.event_type, url=req.url, attempt=attempt_no,
-                    attempted_at=now, status_code=outcome.status_code,
-                    duration_ms=outcome.duration_ms, timed_out=outcome.timed_out,
-                    succeeded=outcome.ok, error=outcome.error, signature=req.signature,
-                    body=req.body.decode("utf-8", "replace"), worker=self.id,
+                    outbox_id=row.id,
+                    tenant_id=row.tenant_id,
+                    channel=row.channel,
+                    subscription_id=row.subscription_id,
+                    event_id=row.event_id,
+                    event_type=row.event_type,
+                    url=req.url,
+                    attempt=attempt_no,
+                    attempted_at=now,
+                    status_code=outcome.status_code,
+                    duration_ms=outcome.duration_ms,
+                    timed_out=outcome.timed_out,
+                    succeeded=outcome.ok,
+                    error=outcome.error,
+                    signature=req.signature,
+                    body=req.body.decode("utf-8", "replace"),
+                    worker=self.id,
                 )
                 session.add(attempt)
-                change = {"id": row.id, "attempts": attempt_no, "lease_owner": None,
-                          "lease_until": None}
+                change = {
+                    "id": row.id,
+                    "attempts": attempt_no,
+                    "lease_owner": None,
+                    "lease_until": None,
+                }
                 if outcome.ok:
                     change.update(status="delivered", completed_at=now)
                 elif final:

@@ -24,7 +24,8 @@ def page_params(page: int | None, page_size: int | None) -> tuple[int, int]:
         raise ApiError(400, "page must be 1 or greater", errors={"page": ["must be >= 1"]})
     if not 1 <= page_size <= MAX_PAGE_SIZE:
         raise ApiError(
-            400, f"pageSize must be between 1 and {MAX_PAGE_SIZE}",
+            400,
+            f"pageSize must be between 1 and {MAX_PAGE_SIZE}",
             errors={"pageSize": [f"must be between 1 and {MAX_PAGE_SIZE}"]},
         )
     return page, page_size
