@@ -17,6 +17,7 @@ from flexhub.config import Settings, load_settings
 from flexhub.platform import errors
 from flexhub.platform.context import PlatformContext
 from flexhub.platform.coordination.routes import router as coordination_router
+from flexhub.platform.flexmarket.routes import router as flexmarket_router
 from flexhub.platform.keys import KeyStore
 from flexhub.platform.token_routes import router as token_router
 from flexhub.store.database import Database
@@ -64,6 +65,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     errors.install(app)
     app.include_router(token_router)
     app.include_router(coordination_router, prefix=errors.EC_PREFIX)
+    app.include_router(flexmarket_router)
 
     @app.get("/healthz", include_in_schema=False)
     async def healthz() -> dict:

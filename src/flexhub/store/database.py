@@ -93,7 +93,7 @@ def alembic_config() -> Config:
 def _run_upgrade(sync_conn) -> None:  # noqa: ANN001
     cfg = alembic_config()
     cfg.attributes["connection"] = sync_conn
-    command.upgrade(cfg, "head")
+    command.upgrade(cfg, "heads")
 
 
 def _sqlite_pragmas(dbapi_conn, _record) -> None:  # noqa: ANN001

@@ -1,6 +1,12 @@
 """Every table, imported so that the metadata is complete (for Alembic and tests)."""
 
-from flexhub.store import coordination, delivery, partners  # noqa: F401
+from flexhub.store import (  # noqa: F401
+    coordination,
+    delivery,
+    flexmarket,
+    flexmarket_webhooks,
+    partners,
+)
 from flexhub.store.base import Base
 
 metadata = Base.metadata

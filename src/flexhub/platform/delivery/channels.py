@@ -58,3 +58,4 @@ def get(name: str) -> Channel:
 def load_builtin() -> None:
     """Import the channels that ship with the platform (they register themselves)."""
     import flexhub.platform.coordination.notifications  # noqa: F401
+    import flexhub.platform.flexmarket.notifications  # noqa: F401

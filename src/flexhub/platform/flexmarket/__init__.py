@@ -1,0 +1,1 @@
+"""Flex Market API v1 (Piclo Flex style): competitions, obligations, assets, dispatch, webhooks."""

@@ -1,0 +1,1 @@
+"""Flex Market delivery channel (to be written)."""

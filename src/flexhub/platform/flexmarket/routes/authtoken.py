@@ -1,0 +1,5 @@
+"""Flex Market routes: authtoken (to be written)."""
+
+from fastapi import APIRouter
+
+router = APIRouter()

@@ -1,0 +1,5 @@
+"""Flex Market routes: competitions (to be written)."""
+
+from fastapi import APIRouter
+
+router = APIRouter()

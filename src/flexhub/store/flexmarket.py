@@ -1,0 +1,1 @@
+"""Flex Market tables (to be written)."""

@@ -1,0 +1,1 @@
+"""Flex Market webhook tables: subscriptions and published events (to be written)."""
