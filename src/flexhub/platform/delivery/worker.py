@@ -98,20 +98,26 @@ class Worker:
             if self.ctx.db.is_postgres:
                 listener = asyncio.create_task(self._listen(), name="outbox-listen")
             try:
-                while not self._stopping.is_set():
-                    try:
-                        done = await self.run_once()
-                    except Exception:  # database hiccup: back off, keep the worker alive
-                        log.exception("delivery batch failed")
-                        done = 0
-                        await self._sleep(1.0)
-                    if done == 0:
-                        await self._idle()
+                pipelines = max(1, self.settings.worker_pipelines)
+                await asyncio.gather(*(self._loop() for _ in range(pipelines)))
             finally:
                 if listener is not None:
                     listener.cancel()
                     with contextlib.suppress(asyncio.CancelledError, Exception):
                         await listener
+
+    async def _loop(self) -> None:
+        """One claim -> post -> record pipeline; a worker runs a few so that one batch's database
+        work overlaps another's HTTP requests."""
+        while not self._stopping.is_set():
+            try:
+                done = await self.run_once()
+            except Exception:  # database hiccup: back off, keep the worker alive
+                log.exception("delivery batch failed")
+                done = 0
+                await self._sleep(1.0)
+            if done == 0:
+                await self._idle()
 
     async def _sleep(self, seconds: float) -> None:
         with contextlib.suppress(TimeoutError):
