@@ -30,7 +30,8 @@ def as_generated_clients_read_it(doc: dict) -> dict:
     ``payloadType``), and ``LocationLPC``/``LPCReservation`` are the same shape under ``oneOf``.
     Generators treat ``allOf`` with a discriminated parent as inheritance and pick the subtype
     by the discriminator. So: merge the parent's properties into each subtype, and pin each
-    subtype's ``payloadType`` to its discriminator value.
+    subtype's ``payloadType`` to its discriminator value; a reference to the discriminated base
+    itself (``EventNotification.payload``) means any of its subtypes.
     """
     doc = json.loads(json.dumps(doc))
     schemas = doc["components"]["schemas"]
@@ -57,4 +58,9 @@ def as_generated_clients_read_it(doc: dict) -> dict:
         schema["properties"] = props
         if required:
             schema["required"] = required
+    for schema in schemas.values():
+        mapping = schema.get("discriminator", {}).get("mapping")
+        if mapping:
+            schema.clear()
+            schema["oneOf"] = [{"$ref": ref} for ref in mapping.values()]
     return doc

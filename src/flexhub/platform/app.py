@@ -8,16 +8,19 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from fastapi.responses import PlainTextResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from sqlalchemy.exc import IntegrityError
 
 from flexhub import __version__
 from flexhub.config import Settings, load_settings
 from flexhub.platform import errors
 from flexhub.platform.context import PlatformContext
 from flexhub.platform.coordination.routes import router as coordination_router
+from flexhub.platform.engines.eligibility import ensure_sandbox_neighbourhoods
 from flexhub.platform.flexmarket.routes import router as flexmarket_router
+from flexhub.platform.guards import reject_nul_characters
 from flexhub.platform.keys import KeyStore
 from flexhub.platform.token_routes import router as token_router
 from flexhub.store.database import Database
@@ -29,6 +32,12 @@ async def open_context(settings: Settings) -> PlatformContext:
     """Database (schema upgraded) and keys (created on first start)."""
     db = Database(settings.database_url)
     await db.upgrade()
+    async with db.session() as session:
+        try:
+            await ensure_sandbox_neighbourhoods(session)
+            await session.commit()
+        except IntegrityError:  # another process seeded them at the same moment
+            await session.rollback()
     keys = KeyStore(settings.data_dir / "keys").load()
     return PlatformContext(settings=settings, db=db, keys=keys)
 
@@ -47,9 +56,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
             worker = Worker(ctx)
             worker_task = asyncio.create_task(worker.run(), name="delivery-worker")
+        from flexhub.platform.engines.dispatch_expiry import run_sweeper
+
+        sweeper_stop = asyncio.Event()
+        sweeper = asyncio.create_task(run_sweeper(ctx, sweeper_stop), name="dispatch-sweeper")
         try:
             yield
         finally:
+            sweeper_stop.set()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await asyncio.wait_for(sweeper, timeout=10)
             if worker is not None:
                 worker.stop()
                 with contextlib.suppress(asyncio.CancelledError, Exception):
@@ -61,6 +77,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version=__version__,
         description="Energy Coordination API v1 and Flex Market API v1.",
         lifespan=lifespan,
+        dependencies=[Depends(reject_nul_characters)],
     )
     errors.install(app)
     app.include_router(token_router)

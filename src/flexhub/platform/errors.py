@@ -23,6 +23,10 @@ log = logging.getLogger("flexhub.errors")
 EC_PREFIX = "/energy-coordination/v1"
 STYLE_KEY = "x-error-style"
 PROBLEM = {"x-error-style": "problem"}
+# For operations whose documented contract lists 400 but no 404 (e.g. GET
+# /users/{userId}/locations): an unknown id is then answered with the documented 400.
+NOT_FOUND_KEY = "x-not-found-status"
+NO_404 = {NOT_FOUND_KEY: 400}
 
 _TITLES = {
     400: "One or more validation errors occurred.",
@@ -73,9 +77,13 @@ def unauthorized(message: str) -> ApiError:
     return ApiError(401, message, headers={"WWW-Authenticate": "Bearer"}, code="invalid_token")
 
 
-def style_for(request: Request) -> str:
+def _route_extra(request: Request) -> dict:
     route = request.scope.get("route")
-    extra = getattr(route, "openapi_extra", None) or {}
+    return getattr(route, "openapi_extra", None) or {}
+
+
+def style_for(request: Request) -> str:
+    extra = _route_extra(request)
     if STYLE_KEY in extra:
         return extra[STYLE_KEY]
     path = request.url.path
@@ -88,6 +96,8 @@ def style_for(request: Request) -> str:
 
 def render(request: Request, err: ApiError) -> Response:
     style = style_for(request)
+    if err.status == 404 and NOT_FOUND_KEY in _route_extra(request):
+        err = ApiError(_route_extra(request)[NOT_FOUND_KEY], err.message, errors=err.errors)
     headers = dict(err.headers or {})
     if style == "string":
         return JSONResponse(err.message, status_code=err.status, headers=headers)

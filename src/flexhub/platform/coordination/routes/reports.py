@@ -1,5 +1,23 @@
-"""Energy Coordination routes: reports (to be written)."""
+"""Energy Coordination routes: reports (400s as a JSON string naming the field)."""
 
-from fastapi import APIRouter
+from __future__ import annotations
 
-router = APIRouter()
+from fastapi import APIRouter, Depends
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from flexhub.platform.auth import Principal
+from flexhub.platform.coordination.schemas.reports import GetReportResponse, PostReportRequest
+from flexhub.platform.coordination.services import reports as service
+from flexhub.platform.deps import get_session, provider
+
+router = APIRouter(tags=["Reports"])
+
+
+@router.post("/reports", response_model=GetReportResponse)
+async def post_report(
+    body: PostReportRequest,
+    principal: Principal = Depends(provider),
+    session: AsyncSession = Depends(get_session),
+) -> dict:
+    report = await service.post_report(session, principal.tenant_id, body)
+    return service.report_wire(report)

@@ -8,6 +8,7 @@ from flexhub.platform.errors import ApiError
 
 MAX_PAGE_SIZE = 1000
 DEFAULT_PAGE_SIZE = 100
+INT32_MAX = 2**31 - 1  # page and pageSize are int32 in the document
 
 
 class Request(BaseModel):
@@ -20,8 +21,12 @@ def page_params(page: int | None, page_size: int | None) -> tuple[int, int]:
     """Validate ``page``/``pageSize`` (1-based; pageSize 1..1000; defaults 1 and 100)."""
     page = 1 if page is None else page
     page_size = DEFAULT_PAGE_SIZE if page_size is None else page_size
-    if page < 1:
-        raise ApiError(400, "page must be 1 or greater", errors={"page": ["must be >= 1"]})
+    if not 1 <= page <= INT32_MAX:
+        raise ApiError(
+            400,
+            f"page must be between 1 and {INT32_MAX}",
+            errors={"page": [f"must be between 1 and {INT32_MAX}"]},
+        )
     if not 1 <= page_size <= MAX_PAGE_SIZE:
         raise ApiError(
             400,

@@ -1,0 +1,131 @@
+"""Resources: location-bound ones (hanging off a user's location, optionally on one of its
+meters) and vehicles (on the user directly). ``resourceId`` is unique per partner; a taken id is
+a 400 (the document lists no 409 for resources)."""
+
+from __future__ import annotations
+
+from sqlalchemy import delete, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from flexhub.platform.coordination.services.locations import meters_of, require_location
+from flexhub.platform.coordination.services.transactions import committing
+from flexhub.platform.coordination.services.users import require_user
+from flexhub.platform.errors import bad_request, not_found
+from flexhub.store.base import utcnow
+from flexhub.store.coordination import EcResource
+
+VEHICLE = "Vehicle"
+
+
+async def _check_free(session: AsyncSession, tenant_id: str, resource_id: str) -> None:
+    if await session.get(EcResource, (tenant_id, resource_id)) is not None:
+        raise bad_request(
+            f"resourceId: a resource with id '{resource_id}' already exists", "resourceId"
+        )
+
+
+async def _store(session: AsyncSession, resource: EcResource) -> EcResource:
+    message = f"resourceId: a resource with id '{resource.resource_id}' already exists"
+    async with committing(session, 400, message, "resourceId"):
+        session.add(resource)
+        await session.flush()
+    return resource
+
+
+async def create_location_resource(
+    session: AsyncSession,
+    tenant_id: str,
+    user_id: str,
+    location_id: str,
+    resource_id: str,
+    resource_type: str,
+    meter_point_id: str | None,
+) -> EcResource:
+    """404 for an unknown user or location; 400 for a meter the location does not have or a
+    taken resourceId."""
+    await require_location(session, tenant_id, user_id, location_id)
+    if meter_point_id is not None:
+        meters = await meters_of(session, tenant_id, location_id)
+        if meter_point_id not in meters:
+            raise bad_request(
+                f"meterPointId: '{meter_point_id}' is not a meter point of location "
+                f"'{location_id}'",
+                "meterPointId",
+            )
+    await _check_free(session, tenant_id, resource_id)
+    resource = EcResource(
+        tenant_id=tenant_id,
+        resource_id=resource_id,
+        user_id=user_id,
+        location_id=location_id,
+        resource_type=resource_type,
+        meter_point_id=meter_point_id,
+        simulated=False,
+        created_at=utcnow(),
+    )
+    return await _store(session, resource)
+
+
+async def list_location_resources(
+    session: AsyncSession, tenant_id: str, user_id: str, location_id: str
+) -> list[EcResource]:
+    await require_location(session, tenant_id, user_id, location_id)
+    rows = await session.scalars(
+        select(EcResource)
+        .where(EcResource.tenant_id == tenant_id, EcResource.location_id == location_id)
+        .order_by(EcResource.created_at, EcResource.resource_id)
+    )
+    return list(rows.all())
+
+
+async def create_vehicle(
+    session: AsyncSession, tenant_id: str, user_id: str, resource_id: str, resource_type: str
+) -> EcResource:
+    if resource_type != VEHICLE:
+        raise bad_request(
+            f"resourceType: a vehicle's resourceType must be '{VEHICLE}', not '{resource_type}'",
+            "resourceType",
+        )
+    await require_user(session, tenant_id, user_id)
+    await _check_free(session, tenant_id, resource_id)
+    resource = EcResource(
+        tenant_id=tenant_id,
+        resource_id=resource_id,
+        user_id=user_id,
+        location_id=None,
+        resource_type=VEHICLE,
+        meter_point_id=None,
+        simulated=False,
+        created_at=utcnow(),
+    )
+    return await _store(session, resource)
+
+
+async def list_user_resources(
+    session: AsyncSession, tenant_id: str, user_id: str
+) -> list[EcResource]:
+    """Location-bound resources and vehicles, in creation order."""
+    await require_user(session, tenant_id, user_id)
+    rows = await session.scalars(
+        select(EcResource)
+        .where(EcResource.tenant_id == tenant_id, EcResource.user_id == user_id)
+        .order_by(EcResource.created_at, EcResource.resource_id)
+    )
+    return list(rows.all())
+
+
+async def get_resource(session: AsyncSession, tenant_id: str, resource_id: str) -> EcResource:
+    resource = await session.get(EcResource, (tenant_id, resource_id))
+    if resource is None:
+        raise not_found(f"Resource '{resource_id}'")
+    return resource
+
+
+async def delete_resource(session: AsyncSession, tenant_id: str, resource_id: str) -> None:
+    await get_resource(session, tenant_id, resource_id)
+    await session.execute(
+        delete(EcResource).where(
+            EcResource.tenant_id == tenant_id, EcResource.resource_id == resource_id
+        )
+    )
+    await session.commit()

@@ -1,0 +1,26 @@
+"""One transaction per request: commit at the end; a unique or foreign key race lost to a
+concurrent request becomes a clean 4xx instead of a 500."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from flexhub.platform.errors import ApiError
+
+
+@contextlib.asynccontextmanager
+async def committing(
+    session: AsyncSession, status: int, message: str, field: str | None = None
+) -> AsyncIterator[None]:
+    """Run the writes of the block and commit; an IntegrityError anywhere (flush or commit)
+    rolls back and answers ``status`` with ``message``."""
+    try:
+        yield
+        await session.commit()
+    except IntegrityError as exc:
+        await session.rollback()
+        raise ApiError(status, message, errors={field: [message]} if field else None) from exc

@@ -1,0 +1,99 @@
+"""Users: partner-assigned ids, unique per partner. Creating is all-or-nothing, also in batches;
+deleting a user removes its locations, meters, resources and enrollment (database cascades)."""
+
+from __future__ import annotations
+
+from sqlalchemy import delete, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from flexhub.platform.coordination.services.transactions import committing
+from flexhub.platform.engines import eligibility
+from flexhub.platform.errors import ApiError, bad_request, not_found
+from flexhub.store.base import utcnow
+from flexhub.store.coordination import EcUser
+
+
+def user_missing(user_id: str) -> ApiError:
+    return not_found(f"User '{user_id}'")
+
+
+async def require_user(session: AsyncSession, tenant_id: str, user_id: str) -> EcUser:
+    """The caller's user or 404 (another partner's user is simply not there)."""
+    user = await session.get(EcUser, (tenant_id, user_id))
+    if user is None:
+        raise user_missing(user_id)
+    return user
+
+
+async def list_users(
+    session: AsyncSession, tenant_id: str, page: int, page_size: int, *, eligible_only=False
+) -> tuple[list[EcUser], int]:
+    """Oldest first (creation order), then by id."""
+    where = [EcUser.tenant_id == tenant_id]
+    if eligible_only:
+        where.append(EcUser.eligible.is_(True))
+    total = await session.scalar(select(func.count()).select_from(EcUser).where(*where))
+    rows = await session.scalars(
+        select(EcUser)
+        .where(*where)
+        .order_by(EcUser.created_at, EcUser.user_id)
+        .offset((page - 1) * page_size)
+        .limit(page_size)
+    )
+    return list(rows.all()), int(total or 0)
+
+
+async def create_users(
+    session: AsyncSession, tenant_id: str, user_ids: list[str], *, field: str = "users"
+) -> list[EcUser]:
+    """Create every user or none. A duplicate (already stored, or twice in the request) is a
+    400 naming the entry: ``userId`` for a single create, ``users[i].userId`` in a batch."""
+    single = field == "userId"
+
+    def name(i: int) -> str:
+        return "userId" if single else f"{field}[{i}].userId"
+
+    seen: dict[str, int] = {}
+    for i, user_id in enumerate(user_ids):
+        if user_id in seen:
+            raise bad_request(
+                f"{name(i)}: userId '{user_id}' appears more than once in the request "
+                f"(first at {name(seen[user_id])})",
+                name(i),
+            )
+        seen[user_id] = i
+    if user_ids:
+        existing = set(
+            (
+                await session.scalars(
+                    select(EcUser.user_id).where(
+                        EcUser.tenant_id == tenant_id, EcUser.user_id.in_(user_ids)
+                    )
+                )
+            ).all()
+        )
+        for i, user_id in enumerate(user_ids):
+            if user_id in existing:
+                raise bad_request(
+                    f"{name(i)}: a user with userId '{user_id}' already exists", name(i)
+                )
+    now = utcnow()
+    users = [
+        EcUser(tenant_id=tenant_id, user_id=u, eligible=False, simulated=False, created_at=now)
+        for u in user_ids
+    ]
+    async with committing(session, 400, "a user with one of these ids already exists", field):
+        session.add_all(users)
+        await session.flush()
+    return users
+
+
+async def delete_user(session: AsyncSession, tenant_id: str, user_id: str) -> None:
+    """Delete a user and everything hanging off it; an eligible user leaves in a
+    UserEligibility event."""
+    user = await require_user(session, tenant_id, user_id)
+    await eligibility.users_deleted(session, tenant_id, [user])
+    await session.execute(
+        delete(EcUser).where(EcUser.tenant_id == tenant_id, EcUser.user_id == user_id)
+    )
+    await session.commit()
