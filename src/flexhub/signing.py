@@ -15,6 +15,7 @@ import binascii
 import hashlib
 import hmac
 import json
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -41,7 +42,7 @@ def payload_signature(secret: str, body: bytes) -> str:
 
 def verify_payload_signature(secret: str, body: bytes, header: str | None) -> None:
     """Raise SignatureError unless ``header`` is the signature of ``body`` under ``secret``."""
-    if not header:
+    if not header or not header.strip():
         raise SignatureError(f"missing {PAYLOAD_SIGNATURE_HEADER} header")
     try:
         given = base64.b64decode(header.strip(), validate=True)
@@ -195,13 +196,20 @@ def _b64url(data: bytes) -> str:
     return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
 
 
+_B64URL = re.compile(r"[A-Za-z0-9_-]*")
+
+
 def _b64url_decode(text: str) -> bytes:
+    """Strict: only the URL-safe alphabet, no padding, and the one canonical spelling (Python's
+    decoder would skip stray characters and ignore the spare bits of the last one)."""
     if not isinstance(text, str) or "=" in text:
         raise SignatureError("signature must be base64url without padding")
-    try:
-        return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
-    except (binascii.Error, ValueError) as exc:
-        raise SignatureError("signature is not valid base64url") from exc
+    if not _B64URL.fullmatch(text) or len(text) % 4 == 1:
+        raise SignatureError("signature is not valid base64url")
+    raw = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+    if _b64url(raw) != text:
+        raise SignatureError("signature is not canonical base64url")
+    return raw
 
 
 def so_signed_document(instruction: Mapping[str, Any]) -> bytes:

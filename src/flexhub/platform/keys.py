@@ -40,7 +40,7 @@ class KeyStore:
         self.directory = Path(directory)
         self.grace = grace
         self._keys: list[SigningKey] = []
-        self._mtime: float | None = None
+        self._stamp: tuple[int, int, int] | None = None
 
     @property
     def _index(self) -> Path:
@@ -70,6 +70,8 @@ class KeyStore:
     def _read(self) -> None:
         for _ in range(100):
             try:
+                # the time stamp first: a rotation landing after it is seen by the next refresh
+                stamp = _stamp(self._index)
                 index = json.loads(self._index.read_text())
                 break
             except (FileNotFoundError, json.JSONDecodeError):
@@ -91,15 +93,15 @@ class KeyStore:
                 )
             )
         self._keys = keys
-        self._mtime = self._index.stat().st_mtime
+        self._stamp = stamp
 
     def refresh(self) -> None:
         """Pick up a rotation made by another process (``flexhub keys rotate``)."""
         try:
-            mtime = self._index.stat().st_mtime
+            stamp = _stamp(self._index)
         except FileNotFoundError:
             return
-        if mtime != self._mtime:
+        if stamp != self._stamp:
             self._read()
 
     def _add_key(self, retire_current: bool) -> SigningKey:
@@ -148,3 +150,9 @@ class KeyStore:
     def sign(self, claims: dict, typ: str = "JWT") -> str:
         key = self.current
         return signing.jws_sign(claims, key.private, key.kid, typ=typ)
+
+
+def _stamp(path: Path) -> tuple[int, int, int]:
+    """Changes with every rewrite of the index: each one is a new file renamed into place."""
+    st = path.stat()
+    return (st.st_ino, st.st_mtime_ns, st.st_size)

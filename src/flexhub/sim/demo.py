@@ -183,8 +183,13 @@ async def _scenario(console: Console, app, base: str, receiver: DemoReceiver) ->
         )
         _print_curve(console, body["payload"])
 
-        logs = await _check(await http.get(f"{EC}/webhooks/logs", headers=auth), "logs")
-        for log in logs["webhookNotificationLogs"][:5]:
+        for _ in range(50):  # the worker records the attempt just after the receiver answers
+            logs = await _check(await http.get(f"{EC}/webhooks/logs", headers=auth), "logs")
+            entries = logs["webhookNotificationLogs"]
+            if any(e.get("partnerEventId") == event["id"] for e in entries):
+                break
+            await asyncio.sleep(0.05)
+        for log in entries[:5]:
             console.print(
                 f"delivery log: {log['notificationType']} -> {log.get('responseStatusCode')} "
                 f"in {log.get('requestDurationMs')} ms"

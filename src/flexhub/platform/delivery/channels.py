@@ -50,7 +50,7 @@ def register(channel: Channel) -> Channel:
 
 
 def get(name: str) -> Channel:
-    if not _REGISTRY:
+    if name not in _REGISTRY:  # one built-in channel imported elsewhere must not hide the others
         load_builtin()
     return _REGISTRY[name]
 

@@ -1,16 +1,62 @@
-"""Publish a Flex Market webhook event inside the caller's transaction (to be written:
-stores the event and enqueues one outbox row per matching active subscription)."""
+"""Publish a Flex Market webhook event inside the caller's transaction: the event is stored and
+one outbox row is enqueued per active subscription of the tenant that wants its type, so the
+change, the event and its notifications commit together or not at all."""
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
+from pydantic_core import to_jsonable_python
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
+
+from flexhub.platform.delivery.outbox import enqueue
+from flexhub.store.base import utcnow
+from flexhub.store.flexmarket_webhooks import FmEvent, FmSubscription
+
+CHANNEL = "flexmarket"
+
+EVENT_TYPES = (
+    "dispatch_instruction.created",
+    "dispatch_instruction.stopped",
+    "dispatch_instruction.expired",
+    "obligation.created",
+    "obligation.updated",
+)
 
 
 async def publish(
     session: AsyncSession, tenant_id: str, event_type: str, data: dict[str, Any]
-) -> None:
+) -> FmEvent:
     """``event_type`` is e.g. ``dispatch_instruction.created``; ``data`` is the object exactly as
-    the REST API shows it to ``tenant_id`` (the provider). The caller commits."""
-    return None
+    the REST API shows it to ``tenant_id`` (the provider). The caller commits.
+
+    Decimals, datetimes and the like in ``data`` are stored in their JSON form (strings), as
+    the API would render them. Returns the stored event (its id is the deliveries' ``jti``).
+    """
+    if event_type not in EVENT_TYPES:
+        raise ValueError(f"unknown Flex Market event type {event_type!r}")
+    event = FmEvent(
+        id=str(uuid.uuid4()),
+        tenant_id=tenant_id,
+        event_type=event_type,
+        data=to_jsonable_python(data),
+        created=utcnow(),
+    )
+    session.add(event)
+    subscriptions = await session.scalars(
+        select(FmSubscription).where(
+            FmSubscription.tenant_id == tenant_id, FmSubscription.active.is_(True)
+        )
+    )
+    wanted = [s.id for s in subscriptions if event_type in (s.events or [])]
+    await enqueue(
+        session,
+        tenant_id=tenant_id,
+        channel=CHANNEL,
+        event_id=event.id,
+        event_type=event_type,
+        subscription_ids=wanted,
+    )
+    return event

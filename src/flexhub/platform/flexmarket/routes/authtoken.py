@@ -1,5 +1,34 @@
-"""Flex Market routes: authtoken (to be written)."""
+"""``POST /authtoken/v1/``: a machine user's ``client_id`` and ``api_key`` for a bearer token."""
 
-from fastapi import APIRouter
+from __future__ import annotations
 
-router = APIRouter()
+from fastapi import APIRouter, Depends
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from flexhub.platform.auth import AuthError, authenticate_client, issue_token
+from flexhub.platform.context import PlatformContext
+from flexhub.platform.deps import get_ctx, get_session
+from flexhub.platform.errors import ApiError
+from flexhub.platform.flexmarket.routes.common import ERRORS
+from flexhub.platform.flexmarket.schemas.dispatches import TokenIn
+
+router = APIRouter(tags=["Authentication"])
+
+
+@router.post("/authtoken/v1/", responses={400: ERRORS[400], 401: ERRORS[401]})
+async def authtoken(
+    body: TokenIn,
+    ctx: PlatformContext = Depends(get_ctx),
+    session: AsyncSession = Depends(get_session),
+) -> dict[str, str]:
+    """Returns ``{"token": "<JWT>"}``; send it as ``Authorization: Bearer <token>``."""
+    missing = {f: ["This field may not be blank."] for f in ("client_id", "api_key")}
+    missing = {f: m for f, m in missing.items() if not getattr(body, f)}
+    if missing:
+        raise ApiError(400, "client_id and api_key are required", errors=missing)
+    try:
+        partner = await authenticate_client(session, body.client_id, body.api_key)
+    except AuthError as exc:
+        raise ApiError(401, "Invalid credentials.") from exc
+    token = issue_token(ctx.keys, partner, ctx.settings.base_url, ctx.settings.token_ttl_seconds)
+    return {"token": token}

@@ -1,5 +1,26 @@
-"""Flex Market routes: competitions (to be written)."""
+"""``GET /competitions/v1/{id}/``: the parent competition of one of the provider's obligations."""
 
-from fastapi import APIRouter
+from __future__ import annotations
 
-router = APIRouter()
+from typing import Any
+
+from fastapi import APIRouter, Depends
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from flexhub.platform.auth import Principal
+from flexhub.platform.deps import get_session, provider
+from flexhub.platform.flexmarket import competitions
+from flexhub.platform.flexmarket.routes.common import ERRORS, NOT_FOUND
+from flexhub.store.base import utcnow
+
+router = APIRouter(tags=["Competitions"])
+
+
+@router.get("/competitions/v1/{competition_id}/", responses={**ERRORS, **NOT_FOUND})
+async def get_competition(
+    competition_id: str,
+    principal: Principal = Depends(provider),
+    session: AsyncSession = Depends(get_session),
+) -> dict[str, Any]:
+    """404 unless the provider holds an obligation under the competition."""
+    return await competitions.for_provider(session, principal.tenant_id, competition_id, utcnow())

@@ -1,5 +1,168 @@
-"""Flex Market routes: system_operator (to be written)."""
+"""System operator routes under ``/so/v1/``: competitions, obligations, dispatch instructions
+(issue, stop, read) and the availability providers declared."""
 
-from fastapi import APIRouter
+from __future__ import annotations
 
-router = APIRouter()
+from typing import Any
+
+from fastapi import APIRouter, Depends, Query, Request, Response
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from flexhub.platform.auth import Principal
+from flexhub.platform.deps import get_session, system_operator
+from flexhub.platform.flexmarket import (
+    availability,
+    competitions,
+    dispatches,
+    instructions,
+    obligations,
+)
+from flexhub.platform.flexmarket.paging import Page, page_params, paginated
+from flexhub.platform.flexmarket.routes.common import CONFLICT, ERRORS, NOT_FOUND
+from flexhub.platform.flexmarket.routes.dispatches import instruction_filters
+from flexhub.platform.flexmarket.routes.obligations import obligation_filters
+from flexhub.platform.flexmarket.schemas.competitions import CompetitionIn
+from flexhub.platform.flexmarket.schemas.dispatches import DispatchIn, StopIn
+from flexhub.platform.flexmarket.schemas.obligations import ObligationIn
+from flexhub.store.base import utcnow
+
+router = APIRouter(prefix="/so/v1", tags=["System operator"])
+
+
+@router.post("/competitions/", status_code=201, responses=ERRORS)
+async def create_competition(
+    body: CompetitionIn,
+    principal: Principal = Depends(system_operator),
+    session: AsyncSession = Depends(get_session),
+) -> dict[str, Any]:
+    return await competitions.create(session, principal.tenant_id, body, utcnow())
+
+
+@router.get("/competitions/", responses=ERRORS)
+async def list_competitions(
+    request: Request,
+    page: Page = Depends(page_params),
+    principal: Principal = Depends(system_operator),
+    session: AsyncSession = Depends(get_session),
+) -> dict[str, Any]:
+    results, count = await competitions.list_for_so(session, principal.tenant_id, page, utcnow())
+    return paginated(request, results, count, page)
+
+
+@router.get("/competitions/{competition_id}/", responses={**ERRORS, **NOT_FOUND})
+async def get_competition(
+    competition_id: str,
+    principal: Principal = Depends(system_operator),
+    session: AsyncSession = Depends(get_session),
+) -> dict[str, Any]:
+    return await competitions.for_so(session, principal.tenant_id, competition_id, utcnow())
+
+
+@router.post("/obligations/", status_code=201, responses=ERRORS)
+async def award_obligation(
+    body: ObligationIn,
+    principal: Principal = Depends(system_operator),
+    session: AsyncSession = Depends(get_session),
+) -> dict[str, Any]:
+    return await obligations.award(session, principal.tenant_id, body, utcnow())
+
+
+@router.get("/obligations/", responses=ERRORS)
+async def list_obligations(
+    request: Request,
+    filters: obligations.ObligationFilters = Depends(obligation_filters),
+    page: Page = Depends(page_params),
+    principal: Principal = Depends(system_operator),
+    session: AsyncSession = Depends(get_session),
+) -> dict[str, Any]:
+    results, count = await obligations.list_obligations(
+        session, utcnow(), page, filters, so_tenant_id=principal.tenant_id
+    )
+    return paginated(request, results, count, page)
+
+
+@router.get("/obligations/{obligation_id}/", responses={**ERRORS, **NOT_FOUND})
+async def get_obligation(
+    obligation_id: str,
+    principal: Principal = Depends(system_operator),
+    session: AsyncSession = Depends(get_session),
+) -> dict[str, Any]:
+    return await obligations.get_obligation(
+        session, obligation_id, utcnow(), so_tenant_id=principal.tenant_id
+    )
+
+
+@router.post("/dispatches/", status_code=201, responses=ERRORS)
+async def issue_dispatch(
+    body: DispatchIn,
+    response: Response,
+    principal: Principal = Depends(system_operator),
+    session: AsyncSession = Depends(get_session),
+) -> dict[str, Any]:
+    """201 with the new instruction; 200 with the first one when ``so_reference`` repeats."""
+    view, created = await dispatches.issue(session, principal.tenant_id, body, utcnow())
+    if not created:
+        response.status_code = 200
+    return view
+
+
+@router.get("/dispatches/", responses=ERRORS)
+async def list_dispatches(
+    request: Request,
+    filters: instructions.InstructionFilters = Depends(instruction_filters),
+    page: Page = Depends(page_params),
+    principal: Principal = Depends(system_operator),
+    session: AsyncSession = Depends(get_session),
+) -> dict[str, Any]:
+    results, count = await instructions.list_instructions(
+        session, utcnow(), page, filters, so_tenant_id=principal.tenant_id
+    )
+    return paginated(request, results, count, page)
+
+
+@router.get("/dispatches/{instruction_id}/", responses={**ERRORS, **NOT_FOUND})
+async def get_dispatch(
+    instruction_id: str,
+    principal: Principal = Depends(system_operator),
+    session: AsyncSession = Depends(get_session),
+) -> dict[str, Any]:
+    """The instruction as the provider answered it (``status``, ``responded_at``, ``reason``)."""
+    return await instructions.so_dispatch_detail(
+        session, principal.tenant_id, instruction_id, utcnow()
+    )
+
+
+@router.post(
+    "/dispatches/{instruction_id}/stop/",
+    status_code=201,
+    responses={**ERRORS, **NOT_FOUND, **CONFLICT},
+)
+async def stop_dispatch(
+    instruction_id: str,
+    response: Response,
+    body: StopIn | None = None,
+    principal: Principal = Depends(system_operator),
+    session: AsyncSession = Depends(get_session),
+) -> dict[str, Any]:
+    """201 with the new stop instruction; 200 with the existing one when already stopped."""
+    view, created = await dispatches.stop(
+        session, principal.tenant_id, instruction_id, body or StopIn(), utcnow()
+    )
+    if not created:
+        response.status_code = 200
+    return view
+
+
+@router.get("/availability-variations/", responses=ERRORS)
+async def list_variations(
+    request: Request,
+    obligation_id: str | None = Query(None),
+    page: Page = Depends(page_params),
+    principal: Principal = Depends(system_operator),
+    session: AsyncSession = Depends(get_session),
+) -> dict[str, Any]:
+    """What providers declared under the SO's obligations."""
+    results, count = await availability.list_variations(
+        session, page, obligation_id=obligation_id, so_tenant_id=principal.tenant_id
+    )
+    return paginated(request, results, count, page)
