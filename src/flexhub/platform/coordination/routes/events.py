@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from flexhub.platform import errors
 from flexhub.platform.auth import Principal
 from flexhub.platform.coordination import events
-from flexhub.platform.coordination.schemas.common import page_params, pagination
+from flexhub.platform.coordination.schemas.common import Page, page_query
 from flexhub.platform.coordination.schemas.events import GetEventResponse, GetEventsResponse
 from flexhub.platform.deps import get_session, provider
 
@@ -17,17 +17,12 @@ router = APIRouter(tags=["Events"])
 
 @router.get("/events", response_model=GetEventsResponse, openapi_extra=errors.PROBLEM)
 async def get_events(
-    page: int | None = Query(None),
-    page_size: int | None = Query(None, alias="pageSize"),
+    paging: Page = Depends(page_query),
     principal: Principal = Depends(provider),
     session: AsyncSession = Depends(get_session),
 ) -> dict:
-    page, page_size = page_params(page, page_size)
-    rows, total = await events.list_events(session, principal.tenant_id, page, page_size)
-    return {
-        "pagination": pagination(total, page, page_size),
-        "events": [events.event_wire(e) for e in rows],
-    }
+    rows, total = await events.list_events(session, principal.tenant_id, paging.number, paging.size)
+    return paging.body("events", [events.event_wire(e) for e in rows], total)
 
 
 @router.get("/events/{eventId}", response_model=GetEventResponse, openapi_extra=errors.PROBLEM)

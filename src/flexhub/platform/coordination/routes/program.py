@@ -5,14 +5,14 @@ it is not taken for a user id. Its 400s are problem+json; the others' are bare J
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, Query, Response
+from fastapi import APIRouter, Depends, Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from flexhub.platform import errors
 from flexhub.platform.auth import Principal
 from flexhub.platform.coordination.events import iso
 from flexhub.platform.coordination.schemas.assets import compensation_wire, path_id, user_wire
-from flexhub.platform.coordination.schemas.common import page_params, pagination
+from flexhub.platform.coordination.schemas.common import Page, page_query
 from flexhub.platform.coordination.services import program as service
 from flexhub.platform.coordination.services.users import list_users
 from flexhub.platform.deps import get_session, provider
@@ -33,19 +33,14 @@ def _enrollment_wire(user_id: str, enrollment: EcEnrollment | None) -> dict:
 
 @router.get("/users/eligible", openapi_extra=errors.PROBLEM)
 async def get_eligible_users(
-    page: int | None = Query(None),
-    page_size: int | None = Query(None, alias="pageSize"),
+    paging: Page = Depends(page_query),
     principal: Principal = Depends(provider),
     session: AsyncSession = Depends(get_session),
 ) -> dict:
-    page, page_size = page_params(page, page_size)
     rows, total = await list_users(
-        session, principal.tenant_id, page, page_size, eligible_only=True
+        session, principal.tenant_id, paging.number, paging.size, eligible_only=True
     )
-    return {
-        "pagination": pagination(total, page, page_size),
-        "users": [user_wire(u.user_id) for u in rows],
-    }
+    return paging.body("users", [user_wire(u.user_id) for u in rows], total)
 
 
 @router.get("/meters/{mpid}/eligible")

@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, Query, Response
+from fastapi import APIRouter, Depends, Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from flexhub.platform.auth import Principal
@@ -14,7 +14,7 @@ from flexhub.platform.coordination.schemas.assets import (
     path_id,
     user_wire,
 )
-from flexhub.platform.coordination.schemas.common import page_params, pagination
+from flexhub.platform.coordination.schemas.common import Page, page_query
 from flexhub.platform.coordination.services import users as service
 from flexhub.platform.deps import get_session, provider
 
@@ -23,17 +23,12 @@ router = APIRouter(tags=["User"])
 
 @router.get("/users")
 async def get_users(
-    page: int | None = Query(None),
-    page_size: int | None = Query(None, alias="pageSize"),
+    paging: Page = Depends(page_query),
     principal: Principal = Depends(provider),
     session: AsyncSession = Depends(get_session),
 ) -> dict:
-    page, page_size = page_params(page, page_size)
-    rows, total = await service.list_users(session, principal.tenant_id, page, page_size)
-    return {
-        "pagination": pagination(total, page, page_size),
-        "users": [user_wire(u.user_id) for u in rows],
-    }
+    rows, total = await service.list_users(session, principal.tenant_id, paging.number, paging.size)
+    return paging.body("users", [user_wire(u.user_id) for u in rows], total)
 
 
 @router.post("/users", status_code=201)

@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from flexhub.platform import errors
 from flexhub.platform.auth import Principal
 from flexhub.platform.context import PlatformContext
-from flexhub.platform.coordination.schemas.common import page_params, pagination
+from flexhub.platform.coordination.schemas.common import Page, page_query
 from flexhub.platform.coordination.schemas.webhooks import (
     GetWebhookNotificationLogByIdResponse,
     GetWebhookNotificationLogsResponse,
@@ -62,17 +62,14 @@ async def post_webhook(
 )
 async def get_webhook_logs(
     webhook_id: str | None = Query(None, alias="webhookId"),
-    page: int | None = Query(None),
-    page_size: int | None = Query(None, alias="pageSize"),
+    paging: Page = Depends(page_query),
     principal: Principal = Depends(provider),
     session: AsyncSession = Depends(get_session),
 ) -> dict:
-    page, page_size = page_params(page, page_size)
-    rows, total = await service.list_logs(session, principal.tenant_id, webhook_id, page, page_size)
-    return {
-        "webhookNotificationLogs": [log_wire(a) for a in rows],
-        "pagination": pagination(total, page, page_size),
-    }
+    rows, total = await service.list_logs(
+        session, principal.tenant_id, webhook_id, paging.number, paging.size
+    )
+    return paging.body("webhookNotificationLogs", [log_wire(a) for a in rows], total)
 
 
 @router.get(

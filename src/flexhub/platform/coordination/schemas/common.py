@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import Any
+
+from fastapi import Query
 from pydantic import BaseModel, ConfigDict
 
 from flexhub.platform.errors import ApiError
@@ -47,3 +51,22 @@ def pagination(total: int, page: int, page_size: int) -> dict:
         "nextPage": page + 1 if page < pages else None,
         "previousPage": page - 1 if page > 1 else None,
     }
+
+
+@dataclass(frozen=True)
+class Page:
+    """A validated ``page``/``pageSize`` request."""
+
+    number: int
+    size: int
+
+    def body(self, key: str, items: list[Any], total: int) -> dict[str, Any]:
+        """The paged response: ``{"pagination": ..., key: items}``."""
+        return {"pagination": pagination(total, self.number, self.size), key: items}
+
+
+def page_query(
+    page: int | None = Query(None), page_size: int | None = Query(None, alias="pageSize")
+) -> Page:
+    """FastAPI dependency for the document's ``page`` and ``pageSize`` query parameters."""
+    return Page(*page_params(page, page_size))
