@@ -115,6 +115,9 @@ class FmObligation(Base):
     status: Mapped[str] = mapped_column(String(16), default="awarded")
     start: Mapped[date] = mapped_column(Date)
     end: Mapped[date] = mapped_column(Date)  # exclusive
+    # the local midnights of start and end in the competition's timezone, as UTC instants
+    starts_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    ends_at: Mapped[datetime] = mapped_column(UTCDateTime)
     service_days: Mapped[list[str]] = mapped_column(JSONType)
     bank_holidays: Mapped[str] = mapped_column(String(16))
     start_time: Mapped[time] = mapped_column(Time)
@@ -130,7 +133,8 @@ class FmObligation(Base):
         Index("ix_fm_obligations_provider_created", "provider_tenant_id", "created"),
         Index("ix_fm_obligations_so_created", "so_tenant_id", "created"),
         Index("ix_fm_obligations_competition", "competition_id"),
-        Index("ix_fm_obligations_status", "status", "start"),
+        Index("ix_fm_obligations_status_starts_at", "status", "starts_at"),
+        Index("ix_fm_obligations_status_ends_at", "status", "ends_at"),
     )
 
 

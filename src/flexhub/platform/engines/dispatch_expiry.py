@@ -23,12 +23,19 @@ from flexhub.store.base import utcnow
 log = logging.getLogger("flexhub.engines.dispatch_expiry")
 
 
+BATCH = 500  # changes per transaction, so that a backlog does not make one huge transaction
+
+
 async def sweep(session: AsyncSession, now: datetime) -> int:
-    """Apply every change due by ``now`` in one transaction (committed); returns how many
-    instructions and obligations changed."""
-    changed = await settle(session, now)
-    await session.commit()
-    return changed
+    """Apply every change due by ``now``, committing each batch; returns how many instructions
+    and obligations changed."""
+    total = 0
+    while True:
+        changed = await settle(session, now, limit=BATCH)
+        await session.commit()
+        total += changed
+        if changed < BATCH:
+            return total
 
 
 async def run_sweeper(ctx: PlatformContext, stop: asyncio.Event, interval: float = 5.0) -> None:

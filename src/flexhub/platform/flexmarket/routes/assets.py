@@ -10,15 +10,16 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from flexhub.platform.auth import Principal
 from flexhub.platform.deps import get_session, provider
 from flexhub.platform.flexmarket import assets, obligations
-from flexhub.platform.flexmarket.paging import Page, page_params, paginated
+from flexhub.platform.flexmarket.paging import Page, Paginated, page_params, paginated
 from flexhub.platform.flexmarket.routes.common import ERRORS, NOT_FOUND
 from flexhub.platform.flexmarket.schemas.assets import AssetIn, AssetPatch
+from flexhub.platform.flexmarket.schemas.responses import AssetOut
 from flexhub.store.base import utcnow
 
 router = APIRouter(tags=["Assets"])
 
 
-@router.get("/assets/v1/", responses=ERRORS)
+@router.get("/assets/v1/", response_model=Paginated[AssetOut], responses=ERRORS)
 async def list_assets(
     request: Request,
     ref: str | None = Query(None, description="only the asset with this ref"),
@@ -30,7 +31,7 @@ async def list_assets(
     return paginated(request, results, count, page)
 
 
-@router.post("/assets/v1/", status_code=201, responses=ERRORS)
+@router.post("/assets/v1/", status_code=201, response_model=AssetOut, responses=ERRORS)
 async def create_asset(
     body: AssetIn,
     principal: Principal = Depends(provider),
@@ -39,7 +40,11 @@ async def create_asset(
     return await assets.create(session, principal.tenant_id, body, utcnow())
 
 
-@router.get("/assets/v1/obligations/{obligation_id}/", responses={**ERRORS, **NOT_FOUND})
+@router.get(
+    "/assets/v1/obligations/{obligation_id}/",
+    response_model=Paginated[AssetOut],
+    responses={**ERRORS, **NOT_FOUND},
+)
 async def obligated_assets(
     request: Request,
     obligation_id: str,
@@ -54,7 +59,7 @@ async def obligated_assets(
     return paginated(request, results, count, page)
 
 
-@router.get("/assets/v1/{asset_id}/", responses={**ERRORS, **NOT_FOUND})
+@router.get("/assets/v1/{asset_id}/", response_model=AssetOut, responses={**ERRORS, **NOT_FOUND})
 async def get_asset(
     asset_id: str,
     principal: Principal = Depends(provider),
@@ -63,7 +68,7 @@ async def get_asset(
     return await assets.get(session, principal.tenant_id, asset_id)
 
 
-@router.patch("/assets/v1/{asset_id}/", responses={**ERRORS, **NOT_FOUND})
+@router.patch("/assets/v1/{asset_id}/", response_model=AssetOut, responses={**ERRORS, **NOT_FOUND})
 async def update_asset(
     asset_id: str,
     body: AssetPatch,

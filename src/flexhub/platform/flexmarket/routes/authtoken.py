@@ -11,11 +11,14 @@ from flexhub.platform.deps import get_ctx, get_session
 from flexhub.platform.errors import ApiError
 from flexhub.platform.flexmarket.routes.common import ERRORS
 from flexhub.platform.flexmarket.schemas.dispatches import TokenIn
+from flexhub.platform.flexmarket.schemas.responses import TokenOut
 
 router = APIRouter(tags=["Authentication"])
 
 
-@router.post("/authtoken/v1/", responses={400: ERRORS[400], 401: ERRORS[401]})
+@router.post(
+    "/authtoken/v1/", response_model=TokenOut, responses={400: ERRORS[400], 401: ERRORS[401]}
+)
 async def authtoken(
     body: TokenIn,
     ctx: PlatformContext = Depends(get_ctx),

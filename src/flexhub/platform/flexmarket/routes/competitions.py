@@ -11,12 +11,17 @@ from flexhub.platform.auth import Principal
 from flexhub.platform.deps import get_session, provider
 from flexhub.platform.flexmarket import competitions
 from flexhub.platform.flexmarket.routes.common import ERRORS, NOT_FOUND
+from flexhub.platform.flexmarket.schemas.responses import CompetitionOut
 from flexhub.store.base import utcnow
 
 router = APIRouter(tags=["Competitions"])
 
 
-@router.get("/competitions/v1/{competition_id}/", responses={**ERRORS, **NOT_FOUND})
+@router.get(
+    "/competitions/v1/{competition_id}/",
+    response_model=CompetitionOut,
+    responses={**ERRORS, **NOT_FOUND},
+)
 async def get_competition(
     competition_id: str,
     principal: Principal = Depends(provider),

@@ -11,9 +11,10 @@ from flexhub.platform.auth import Principal
 from flexhub.platform.deps import get_session, provider
 from flexhub.platform.flexmarket import instructions
 from flexhub.platform.flexmarket.fields import parse_filter_instant
-from flexhub.platform.flexmarket.paging import Page, page_params, paginated
+from flexhub.platform.flexmarket.paging import Page, Paginated, page_params, paginated
 from flexhub.platform.flexmarket.routes.common import CONFLICT, ERRORS, NOT_FOUND
 from flexhub.platform.flexmarket.schemas.dispatches import AcceptIn, RejectIn
+from flexhub.platform.flexmarket.schemas.responses import InstructionOut
 from flexhub.store.base import utcnow
 
 router = APIRouter(tags=["Dispatches"])
@@ -34,7 +35,7 @@ def instruction_filters(
     )
 
 
-@router.get("/dispatches/v1/", responses=ERRORS)
+@router.get("/dispatches/v1/", response_model=Paginated[InstructionOut], responses=ERRORS)
 async def list_dispatches(
     request: Request,
     filters: instructions.InstructionFilters = Depends(instruction_filters),
@@ -48,7 +49,11 @@ async def list_dispatches(
     return paginated(request, results, count, page)
 
 
-@router.get("/dispatches/v1/{instruction_id}/", responses={**ERRORS, **NOT_FOUND})
+@router.get(
+    "/dispatches/v1/{instruction_id}/",
+    response_model=InstructionOut,
+    responses={**ERRORS, **NOT_FOUND},
+)
 async def get_dispatch(
     instruction_id: str,
     principal: Principal = Depends(provider),
@@ -60,7 +65,9 @@ async def get_dispatch(
 
 
 @router.post(
-    "/dispatches/v1/{instruction_id}/accept/", responses={**ERRORS, **NOT_FOUND, **CONFLICT}
+    "/dispatches/v1/{instruction_id}/accept/",
+    response_model=InstructionOut,
+    responses={**ERRORS, **NOT_FOUND, **CONFLICT},
 )
 async def accept(
     instruction_id: str,
@@ -75,7 +82,9 @@ async def accept(
 
 
 @router.post(
-    "/dispatches/v1/{instruction_id}/reject/", responses={**ERRORS, **NOT_FOUND, **CONFLICT}
+    "/dispatches/v1/{instruction_id}/reject/",
+    response_model=InstructionOut,
+    responses={**ERRORS, **NOT_FOUND, **CONFLICT},
 )
 async def reject(
     instruction_id: str,

@@ -12,9 +12,10 @@ from flexhub.platform.auth import Principal
 from flexhub.platform.deps import get_session, provider
 from flexhub.platform.flexmarket import availability, obligations
 from flexhub.platform.flexmarket.fields import parse_filter_date
-from flexhub.platform.flexmarket.paging import Page, page_params, paginated
+from flexhub.platform.flexmarket.paging import Page, Paginated, page_params, paginated
 from flexhub.platform.flexmarket.routes.common import ERRORS, NOT_FOUND
 from flexhub.platform.flexmarket.schemas.obligations import VariationIn
+from flexhub.platform.flexmarket.schemas.responses import ObligationOut, VariationOut
 from flexhub.store.base import utcnow
 
 router = APIRouter(tags=["Obligations"])
@@ -38,7 +39,7 @@ def obligation_filters(
     )
 
 
-@router.get("/obligations/v1/", responses=ERRORS)
+@router.get("/obligations/v1/", response_model=Paginated[ObligationOut], responses=ERRORS)
 async def list_obligations(
     request: Request,
     filters: obligations.ObligationFilters = Depends(obligation_filters),
@@ -52,7 +53,11 @@ async def list_obligations(
     return paginated(request, results, count, page)
 
 
-@router.get("/obligations/v1/{obligation_id}/", responses={**ERRORS, **NOT_FOUND})
+@router.get(
+    "/obligations/v1/{obligation_id}/",
+    response_model=ObligationOut,
+    responses={**ERRORS, **NOT_FOUND},
+)
 async def get_obligation(
     obligation_id: str,
     principal: Principal = Depends(provider),
@@ -66,6 +71,7 @@ async def get_obligation(
 @router.post(
     "/obligations/v1/{obligation_id}/availability-variations/",
     status_code=201,
+    response_model=VariationOut,
     responses={**ERRORS, **NOT_FOUND},
 )
 async def declare_variation(
@@ -80,6 +86,7 @@ async def declare_variation(
 
 @router.get(
     "/obligations/v1/{obligation_id}/availability-variations/",
+    response_model=Paginated[VariationOut],
     responses={**ERRORS, **NOT_FOUND},
 )
 async def list_variations(

@@ -17,19 +17,26 @@ from flexhub.platform.flexmarket import (
     instructions,
     obligations,
 )
-from flexhub.platform.flexmarket.paging import Page, page_params, paginated
+from flexhub.platform.flexmarket.paging import Page, Paginated, page_params, paginated
 from flexhub.platform.flexmarket.routes.common import CONFLICT, ERRORS, NOT_FOUND
 from flexhub.platform.flexmarket.routes.dispatches import instruction_filters
 from flexhub.platform.flexmarket.routes.obligations import obligation_filters
 from flexhub.platform.flexmarket.schemas.competitions import CompetitionIn
 from flexhub.platform.flexmarket.schemas.dispatches import DispatchIn, StopIn
 from flexhub.platform.flexmarket.schemas.obligations import ObligationIn
+from flexhub.platform.flexmarket.schemas.responses import (
+    CompetitionOut,
+    InstructionOut,
+    ObligationOut,
+    SoInstructionOut,
+    VariationOut,
+)
 from flexhub.store.base import utcnow
 
 router = APIRouter(prefix="/so/v1", tags=["System operator"])
 
 
-@router.post("/competitions/", status_code=201, responses=ERRORS)
+@router.post("/competitions/", status_code=201, response_model=CompetitionOut, responses=ERRORS)
 async def create_competition(
     body: CompetitionIn,
     principal: Principal = Depends(system_operator),
@@ -38,7 +45,7 @@ async def create_competition(
     return await competitions.create(session, principal.tenant_id, body, utcnow())
 
 
-@router.get("/competitions/", responses=ERRORS)
+@router.get("/competitions/", response_model=Paginated[CompetitionOut], responses=ERRORS)
 async def list_competitions(
     request: Request,
     page: Page = Depends(page_params),
@@ -49,7 +56,11 @@ async def list_competitions(
     return paginated(request, results, count, page)
 
 
-@router.get("/competitions/{competition_id}/", responses={**ERRORS, **NOT_FOUND})
+@router.get(
+    "/competitions/{competition_id}/",
+    response_model=CompetitionOut,
+    responses={**ERRORS, **NOT_FOUND},
+)
 async def get_competition(
     competition_id: str,
     principal: Principal = Depends(system_operator),
@@ -58,7 +69,7 @@ async def get_competition(
     return await competitions.for_so(session, principal.tenant_id, competition_id, utcnow())
 
 
-@router.post("/obligations/", status_code=201, responses=ERRORS)
+@router.post("/obligations/", status_code=201, response_model=ObligationOut, responses=ERRORS)
 async def award_obligation(
     body: ObligationIn,
     principal: Principal = Depends(system_operator),
@@ -67,7 +78,7 @@ async def award_obligation(
     return await obligations.award(session, principal.tenant_id, body, utcnow())
 
 
-@router.get("/obligations/", responses=ERRORS)
+@router.get("/obligations/", response_model=Paginated[ObligationOut], responses=ERRORS)
 async def list_obligations(
     request: Request,
     filters: obligations.ObligationFilters = Depends(obligation_filters),
@@ -81,7 +92,11 @@ async def list_obligations(
     return paginated(request, results, count, page)
 
 
-@router.get("/obligations/{obligation_id}/", responses={**ERRORS, **NOT_FOUND})
+@router.get(
+    "/obligations/{obligation_id}/",
+    response_model=ObligationOut,
+    responses={**ERRORS, **NOT_FOUND},
+)
 async def get_obligation(
     obligation_id: str,
     principal: Principal = Depends(system_operator),
@@ -92,7 +107,12 @@ async def get_obligation(
     )
 
 
-@router.post("/dispatches/", status_code=201, responses=ERRORS)
+@router.post(
+    "/dispatches/",
+    status_code=201,
+    response_model=InstructionOut,
+    responses={**ERRORS, 200: {"description": "so_reference repeated: the first instruction"}},
+)
 async def issue_dispatch(
     body: DispatchIn,
     response: Response,
@@ -106,7 +126,7 @@ async def issue_dispatch(
     return view
 
 
-@router.get("/dispatches/", responses=ERRORS)
+@router.get("/dispatches/", response_model=Paginated[InstructionOut], responses=ERRORS)
 async def list_dispatches(
     request: Request,
     filters: instructions.InstructionFilters = Depends(instruction_filters),
@@ -120,7 +140,11 @@ async def list_dispatches(
     return paginated(request, results, count, page)
 
 
-@router.get("/dispatches/{instruction_id}/", responses={**ERRORS, **NOT_FOUND})
+@router.get(
+    "/dispatches/{instruction_id}/",
+    response_model=SoInstructionOut,
+    responses={**ERRORS, **NOT_FOUND},
+)
 async def get_dispatch(
     instruction_id: str,
     principal: Principal = Depends(system_operator),
@@ -135,6 +159,7 @@ async def get_dispatch(
 @router.post(
     "/dispatches/{instruction_id}/stop/",
     status_code=201,
+    response_model=InstructionOut,
     responses={**ERRORS, **NOT_FOUND, **CONFLICT},
 )
 async def stop_dispatch(
@@ -153,7 +178,7 @@ async def stop_dispatch(
     return view
 
 
-@router.get("/availability-variations/", responses=ERRORS)
+@router.get("/availability-variations/", response_model=Paginated[VariationOut], responses=ERRORS)
 async def list_variations(
     request: Request,
     obligation_id: str | None = Query(None),

@@ -1,0 +1,258 @@
+"""Contractual obligations: awarded by a system operator to a provider under one of the SO's
+competitions and service windows; read by that provider (and by the SO)."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from flexhub.platform.errors import not_found
+from flexhub.platform.flexmarket import lifecycle, wire
+from flexhub.platform.flexmarket.competitions import check_direction
+from flexhub.platform.flexmarket.fields import Errors
+from flexhub.platform.flexmarket.paging import Page, fetch
+from flexhub.platform.flexmarket.publish import publish
+from flexhub.platform.flexmarket.schemas.obligations import ObligationIn
+from flexhub.store.flexmarket import (
+    FmAsset,
+    FmCompetition,
+    FmObligation,
+    FmServicePeriod,
+    FmServiceWindow,
+)
+from flexhub.store.partners import Partner
+
+RATE_TYPES = ("availability", "utilisation", "service_fee")
+
+
+def local_midnight(day: date, timezone: str) -> datetime:
+    """The start of ``day`` in ``timezone``, as a UTC instant."""
+    return datetime.combine(day, time(), tzinfo=ZoneInfo(timezone)).astimezone(UTC)
+
+
+@dataclass(frozen=True)
+class ObligationFilters:
+    start_since: date | None = None
+    start_to: date | None = None
+    end_since: date | None = None
+    end_to: date | None = None
+    competition_id: str | None = None
+    bid_id: str | None = None
+
+
+def _rates(e: Errors, body: ObligationIn) -> list[dict[str, str]]:
+    seen: set[str] = set()
+    rates = []
+    for i, rate in enumerate(body.rates):
+        kind = e.choice(rate.type, f"rates[{i}].type", RATE_TYPES)
+        if kind in seen:
+            e.add(f"rates[{i}].type", "each rate type may appear once")
+        seen.add(kind or "")
+        e.decimal(rate.value, f"rates[{i}].value", non_negative=True)
+        rates.append({"type": rate.type, "value": rate.value})
+    return rates
+
+
+async def _check_assets(
+    session: AsyncSession, e: Errors, provider_id: str, flex: list[str]
+) -> None:
+    if len(set(flex)) != len(flex):
+        e.add("assets.flex", "lists an asset more than once")
+    if not flex:
+        return
+    known = set(
+        (
+            await session.scalars(
+                select(FmAsset.id).where(
+                    FmAsset.provider_tenant_id == provider_id, FmAsset.id.in_(flex)
+                )
+            )
+        ).all()
+    )
+    unknown = [a for a in flex if a not in known]
+    if unknown:
+        e.add("assets.flex", f"not assets of this provider: {', '.join(unknown)}")
+
+
+async def award(
+    session: AsyncSession, so_tenant_id: str, body: ObligationIn, now: datetime
+) -> dict[str, Any]:
+    """Award an obligation under one of the SO's competitions; every field is checked first.
+    Publishes ``obligation.created`` to the provider and commits."""
+    e = Errors()
+    comp = await session.scalar(
+        select(FmCompetition).where(
+            FmCompetition.id == body.competition_id, FmCompetition.so_tenant_id == so_tenant_id
+        )
+    )
+    if comp is None:
+        e.add("competition_id", "no such competition of yours")
+    partner = await session.get(Partner, body.provider)
+    if partner is None or partner.role != "provider" or partner.disabled:
+        e.add("provider", "no such flex provider")
+    e.text(body.bid_id, "bid_id")
+    found = None
+    if comp is not None:
+        found = (
+            await session.execute(
+                select(FmServiceWindow, FmServicePeriod)
+                .join(FmServicePeriod, FmServicePeriod.id == FmServiceWindow.period_id)
+                .where(
+                    FmServiceWindow.id == body.service_window_id,
+                    FmServiceWindow.competition_id == comp.id,
+                )
+            )
+        ).first()
+        if found is None:
+            e.add("service_window_id", "no such service window in this competition")
+    start, end = e.date(body.start, "start"), e.date(body.end, "end")
+    if start and end and end <= start:
+        e.add("end", "must be later than start (the end date is exclusive)")
+    if found is not None and start and end:
+        period = found[1]
+        if start < period.start:
+            e.add("start", f"must not be before the service period starts ({period.start})")
+        if end > period.end:
+            e.add("end", f"must not be after the service period ends ({period.end})")
+    capacity = e.decimal(body.capacity, "capacity", positive=True)
+    if comp is not None and body.need_direction != comp.need_direction:
+        e.add("need_direction", f"must be the competition's need direction ({comp.need_direction})")
+    elif comp is not None:
+        check_direction(e, comp.power_type, body.need_direction, "need_direction")
+    max_runtime = None
+    if body.max_runtime is not None:
+        max_runtime = e.duration(body.max_runtime, "max_runtime")
+    rates = _rates(e, body)
+    if partner is not None:
+        await _check_assets(session, e, partner.id, body.assets.flex)
+    e.raise_if_any()
+    assert comp is not None and found is not None and capacity is not None
+    window = found[0]
+    ob = FmObligation(
+        id=str(uuid.uuid4()),
+        so_tenant_id=so_tenant_id,
+        provider_tenant_id=body.provider,
+        competition_id=comp.id,
+        bid_id=body.bid_id,
+        service_window_id=window.id,
+        status="awarded",
+        start=start,
+        end=end,
+        starts_at=local_midnight(start, comp.timezone),
+        ends_at=local_midnight(end, comp.timezone),
+        service_days=list(window.service_days),
+        bank_holidays=window.bank_holidays,
+        start_time=window.start_time,
+        end_time=window.end_time,
+        capacity=body.capacity,
+        max_runtime_seconds=max_runtime,
+        need_direction=body.need_direction,
+        rates=rates,
+        assets={"flex": list(body.assets.flex), "planned": list(body.assets.planned)},
+        created=now,
+        modified=now,
+    )
+    ob.status = lifecycle.obligation_status(ob, now)
+    session.add(ob)
+    if not comp.awarded:
+        comp.awarded = True
+        comp.modified = now
+    await session.flush()
+    view = wire.obligation(ob)
+    await publish(session, ob.provider_tenant_id, "obligation.created", view)
+    await session.commit()
+    return view
+
+
+def _filtered(query: Any, f: ObligationFilters) -> Any:
+    o = FmObligation
+    for column, op, value in (
+        (o.start, "ge", f.start_since),
+        (o.start, "le", f.start_to),
+        (o.end, "ge", f.end_since),
+        (o.end, "le", f.end_to),
+    ):
+        if value is not None:
+            query = query.where(column >= value if op == "ge" else column <= value)
+    if f.competition_id is not None:
+        query = query.where(o.competition_id == f.competition_id)
+    if f.bid_id is not None:
+        query = query.where(o.bid_id == f.bid_id)
+    return query.order_by(o.created, o.id)
+
+
+async def list_obligations(
+    session: AsyncSession,
+    now: datetime,
+    page: Page,
+    filters: ObligationFilters,
+    *,
+    provider_tenant_id: str | None = None,
+    so_tenant_id: str | None = None,
+) -> tuple[list[dict[str, Any]], int]:
+    """The caller's obligations (a provider's, or an SO's), statuses brought up to date."""
+    scope = {"provider_tenant_id": provider_tenant_id, "so_tenant_id": so_tenant_id}
+    await lifecycle.settle_obligations(session, now, **scope)
+    await session.commit()
+    query = select(FmObligation)
+    if provider_tenant_id is not None:
+        query = query.where(FmObligation.provider_tenant_id == provider_tenant_id)
+    if so_tenant_id is not None:
+        query = query.where(FmObligation.so_tenant_id == so_tenant_id)
+    rows, count = await fetch(session, _filtered(query, filters), page)
+    return [wire.obligation(o) for o in rows], count
+
+
+async def find(
+    session: AsyncSession,
+    obligation_id: str,
+    *,
+    provider_tenant_id: str | None = None,
+    so_tenant_id: str | None = None,
+) -> FmObligation:
+    """The obligation if it belongs to the given tenant(s); 404 otherwise."""
+    query = select(FmObligation).where(FmObligation.id == obligation_id)
+    if provider_tenant_id is not None:
+        query = query.where(FmObligation.provider_tenant_id == provider_tenant_id)
+    if so_tenant_id is not None:
+        query = query.where(FmObligation.so_tenant_id == so_tenant_id)
+    ob = await session.scalar(query)
+    if ob is None:
+        raise not_found("Obligation")
+    return ob
+
+
+async def get_obligation(
+    session: AsyncSession,
+    obligation_id: str,
+    now: datetime,
+    *,
+    provider_tenant_id: str | None = None,
+    so_tenant_id: str | None = None,
+) -> dict[str, Any]:
+    scope = {"provider_tenant_id": provider_tenant_id, "so_tenant_id": so_tenant_id}
+    ob = await find(session, obligation_id, **scope)
+    if await lifecycle.settle_obligations(session, now, ids=[ob.id], **scope):
+        await session.commit()
+    return wire.obligation(ob)
+
+
+async def obligated_assets(
+    session: AsyncSession, provider_tenant_id: str, obligation_id: str, page: Page
+) -> tuple[list[dict[str, Any]], int]:
+    """The provider's assets listed as flex assets of one of its obligations."""
+    ob = await find(session, obligation_id, provider_tenant_id=provider_tenant_id)
+    ids = list(ob.assets.get("flex", []))
+    query = (
+        select(FmAsset)
+        .where(FmAsset.provider_tenant_id == provider_tenant_id, FmAsset.id.in_(ids))
+        .order_by(FmAsset.created, FmAsset.id)
+    )
+    rows, count = await fetch(session, query, page)
+    return [wire.asset(a) for a in rows], count

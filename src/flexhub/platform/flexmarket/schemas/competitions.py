@@ -1,0 +1,40 @@
+"""``POST /so/v1/competitions/``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import Field
+
+from flexhub.platform.flexmarket.schemas import Body
+
+
+class ServiceWindowIn(Body):
+    name: str
+    start_time: str = Field(description="HH:MM:SS, local time of the competition's timezone")
+    end_time: str = Field(description="HH:MM:SS; at or before start_time: runs past midnight")
+    service_days: list[str] = Field(description='e.g. ["mon", "tue", "wed", "thu", "fri"]')
+    bank_holidays: str = Field(description="included | excluded")
+
+
+class ServicePeriodIn(Body):
+    name: str
+    start: str = Field(description="YYYY-MM-DD")
+    end: str = Field(description="YYYY-MM-DD, exclusive")
+    service_windows: list[ServiceWindowIn]
+
+
+class CompetitionIn(Body):
+    ref: str
+    name: str
+    need_direction: str = Field(description="deficit | excess (active); import | export")
+    power_type: str = Field(description="active | reactive")
+    currency: str = Field(description="ISO 4217, e.g. GBP")
+    area: dict[str, Any] | None = Field(None, description='GeoJSON {"type": "Polygon", ...}')
+    postcodes: list[str] | None = None
+    timezone: str | None = Field(None, description="IANA zone of window times; default UTC")
+    bank_holiday_dates: list[str] | None = Field(None, description="YYYY-MM-DD dates")
+    bidding_open: str
+    bidding_close: str
+    respond_within: str | None = Field(None, description='HH:MM:SS, default "01:00:00"')
+    service_periods: list[ServicePeriodIn]

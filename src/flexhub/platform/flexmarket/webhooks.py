@@ -1,0 +1,175 @@
+"""Flex Market webhook rules: a provider's subscriptions, its delivery log and the platform's
+published verification keys. No HTTP here; errors are ``ApiError`` with the field named."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from flexhub.platform.delivery.ssrf import validate_url
+from flexhub.platform.errors import bad_request, not_found
+from flexhub.platform.flexmarket.paging import Page, fetch
+from flexhub.platform.flexmarket.publish import CHANNEL, EVENT_TYPES
+from flexhub.platform.keys import KeyStore
+from flexhub.store.base import utcnow
+from flexhub.store.delivery import DeliveryAttempt
+from flexhub.store.flexmarket_webhooks import FmSubscription
+
+MAX_URL_LENGTH = 2000
+_UNSET: Any = object()
+
+
+# --- keys -------------------------------------------------------------------------------------
+
+
+def public_key(keys: KeyStore) -> dict[str, str]:
+    """The key that signs deliveries now (a rotation by another process is picked up first)."""
+    keys.refresh()
+    key = keys.current
+    return {"kid": key.kid, "algorithm": key.algorithm, "public_key": key.public_pem}
+
+
+def jwks(keys: KeyStore) -> dict[str, Any]:
+    """Every key a delivery may still carry: the current one and those in their grace period."""
+    keys.refresh()
+    return keys.jwks()
+
+
+# --- subscriptions ----------------------------------------------------------------------------
+
+
+def _check_url(url: Any) -> str:
+    if url is None:
+        raise bad_request("This field may not be null.", "url")
+    url = url.strip()
+    if not url:
+        raise bad_request("This field may not be blank.", "url")
+    if len(url) > MAX_URL_LENGTH:
+        raise bad_request(f"Ensure this field has no more than {MAX_URL_LENGTH} characters.", "url")
+    if any(ch.isspace() or not ch.isprintable() for ch in url):
+        raise bad_request(
+            "Enter a valid URL: it must not contain spaces or control characters.", "url"
+        )
+    reason = validate_url(url)
+    if reason:
+        raise bad_request(f"Enter a valid URL: it {reason}.", "url")
+    return url
+
+
+def _check_events(events: Any) -> list[str]:
+    if events is None:
+        raise bad_request("This field may not be null.", "events")
+    unknown = [e for e in events if e not in EVENT_TYPES]
+    if unknown:
+        raise bad_request(
+            f"Unknown event type(s): {', '.join(map(repr, unknown))}. "
+            f"Choose from: {', '.join(EVENT_TYPES)}.",
+            "events",
+        )
+    if not events:
+        raise bad_request("Subscribe to at least one event type.", "events")
+    return list(dict.fromkeys(events))  # de-duplicated, in the order given
+
+
+def _check_active(active: Any) -> bool:
+    if active is None:
+        raise bad_request("This field may not be null.", "active")
+    return bool(active)
+
+
+async def create_subscription(
+    session: AsyncSession, tenant_id: str, url: str, events: Sequence[str], active: bool = True
+) -> FmSubscription:
+    sub = FmSubscription(
+        id=str(uuid.uuid4()),
+        tenant_id=tenant_id,
+        url=_check_url(url),
+        events=_check_events(events),
+        active=_check_active(active),
+    )
+    sub.created = sub.modified = utcnow()
+    session.add(sub)
+    await session.commit()
+    return sub
+
+
+async def get_subscription(session: AsyncSession, tenant_id: str, sub_id: str) -> FmSubscription:
+    sub = await session.scalar(
+        select(FmSubscription).where(
+            FmSubscription.tenant_id == tenant_id, FmSubscription.id == sub_id
+        )
+    )
+    if sub is None:
+        raise not_found("Subscription")
+    return sub
+
+
+async def list_subscriptions(
+    session: AsyncSession, tenant_id: str, page: Page
+) -> tuple[list[FmSubscription], int]:
+    """Oldest first, so that paging is stable while new subscriptions are added."""
+    query = (
+        select(FmSubscription)
+        .where(FmSubscription.tenant_id == tenant_id)
+        .order_by(FmSubscription.created, FmSubscription.id)
+    )
+    return await fetch(session, query, page)
+
+
+async def update_subscription(
+    session: AsyncSession,
+    tenant_id: str,
+    sub_id: str,
+    *,
+    url: Any = _UNSET,
+    events: Any = _UNSET,
+    active: Any = _UNSET,
+) -> FmSubscription:
+    """Change only the fields given; every given field is checked before anything is written."""
+    sub = await get_subscription(session, tenant_id, sub_id)
+    changes: dict[str, Any] = {}
+    if url is not _UNSET:
+        changes["url"] = _check_url(url)
+    if events is not _UNSET:
+        changes["events"] = _check_events(events)
+    if active is not _UNSET:
+        changes["active"] = _check_active(active)
+    for name, value in changes.items():
+        setattr(sub, name, value)
+    if changes:
+        sub.modified = utcnow()
+    await session.commit()
+    return sub
+
+
+async def delete_subscription(session: AsyncSession, tenant_id: str, sub_id: str) -> None:
+    """Pending notifications to it are dropped by the worker; its delivery log stays."""
+    sub = await get_subscription(session, tenant_id, sub_id)
+    await session.delete(sub)
+    await session.commit()
+
+
+# --- delivery log -----------------------------------------------------------------------------
+
+
+async def list_deliveries(
+    session: AsyncSession,
+    tenant_id: str,
+    page: Page,
+    subscription_id: str | None = None,
+    event_id: str | None = None,
+) -> tuple[list[DeliveryAttempt], int]:
+    """Every attempt to deliver the tenant's Flex Market events, newest first."""
+    query = select(DeliveryAttempt).where(
+        DeliveryAttempt.tenant_id == tenant_id, DeliveryAttempt.channel == CHANNEL
+    )
+    if subscription_id is not None:
+        query = query.where(DeliveryAttempt.subscription_id == subscription_id)
+    if event_id is not None:
+        query = query.where(DeliveryAttempt.event_id == event_id)
+    query = query.order_by(DeliveryAttempt.attempted_at.desc(), DeliveryAttempt.id.desc())
+    return await fetch(session, query, page)
