@@ -14,10 +14,9 @@ from pydantic import BaseModel
 from sqlalchemy import Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from flexhub.platform.flexmarket.fields import Errors
-
 DEFAULT_LIMIT = 100
 MAX_LIMIT = 1000
+MAX_OFFSET = 2**31 - 1
 
 T = TypeVar("T")
 
@@ -40,26 +39,13 @@ class Paginated(BaseModel, Generic[T]):
 
 
 def page_params(
-    limit: str | None = Query(None, description=f"page size, 1 to {MAX_LIMIT} (default 100)"),
-    offset: str | None = Query(None, description="how many results to skip (default 0)"),
+    limit: int = Query(
+        DEFAULT_LIMIT, ge=1, le=MAX_LIMIT, description=f"page size, 1 to {MAX_LIMIT}"
+    ),
+    offset: int = Query(0, ge=0, le=MAX_OFFSET, description="how many results to skip"),
 ) -> Page:
-    """Validate ``limit``/``offset`` (a FastAPI dependency; 400 naming the parameter)."""
-    errors = Errors()
-    values = {"limit": DEFAULT_LIMIT, "offset": 0}
-    for name, raw, low, high in (("limit", limit, 1, MAX_LIMIT), ("offset", offset, 0, None)):
-        if raw is None:
-            continue
-        if not raw.isdigit():
-            errors.add(name, "must be a whole number")
-            continue
-        value = int(raw)
-        if value < low or (high is not None and value > high):
-            span = f"between {low} and {high}" if high is not None else f"{low} or more"
-            errors.add(name, f"must be {span}")
-            continue
-        values[name] = value
-    errors.raise_if_any()
-    return Page(values["limit"], values["offset"])
+    """``limit``/``offset`` as a FastAPI dependency; bad values are a 400 naming the parameter."""
+    return Page(limit, offset)
 
 
 async def fetch(session: AsyncSession, query: Select, page: Page) -> tuple[list[Any], int]:
