@@ -76,7 +76,7 @@ def backend(request, tmp_path_factory) -> Iterator[Backend]:
     yield from make_backend(request.param, tmp_path_factory.mktemp(f"db-{request.param}"))
 
 
-def test_settings(url: str, data_dir, **overrides) -> Settings:
+def platform_settings(url: str, data_dir, **overrides) -> Settings:
     base = dict(
         database_url=url,
         data_dir=data_dir,
@@ -95,7 +95,7 @@ def test_settings(url: str, data_dir, **overrides) -> Settings:
 @pytest.fixture(scope="session")
 def platform(backend: Backend, tmp_path_factory) -> Iterator[PlatformThread]:
     """The platform served on a loopback port, with its delivery worker, for this backend."""
-    settings = test_settings(backend.url, tmp_path_factory.mktemp("data"))
+    settings = platform_settings(backend.url, tmp_path_factory.mktemp("data"))
     running = PlatformThread(settings).start()
     yield running
     running.stop()

@@ -23,7 +23,7 @@ from datetime import timedelta
 
 import aiohttp
 from prometheus_client import Counter, Histogram
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import and_, case, func, or_, select, update
 
 from flexhub.platform.context import PlatformContext
 from flexhub.platform.delivery import channels
@@ -128,8 +128,13 @@ class Worker:
         signal = self.ctx.db.outbox_signal
         timeout = self.settings.worker_poll_seconds
         async with self.ctx.db.session() as session:
+            # a row leased by someone else is not due before its lease runs out
+            ready_at = case(
+                (OutboxRow.lease_until > OutboxRow.next_attempt_at, OutboxRow.lease_until),
+                else_=OutboxRow.next_attempt_at,
+            )
             due = await session.scalar(
-                select(func.min(OutboxRow.next_attempt_at)).where(OutboxRow.status == "pending")
+                select(func.min(ready_at)).where(OutboxRow.status == "pending")
             )
         if due is not None:
             timeout = max(0.0, min(timeout, (due - utcnow()).total_seconds()))
@@ -163,16 +168,19 @@ class Worker:
         lease_until = now + timedelta(seconds=self.settings.worker_lease_seconds)
         free = or_(OutboxRow.lease_until.is_(None), OutboxRow.lease_until < now)
         due = and_(OutboxRow.status == "pending", OutboxRow.next_attempt_at <= now, free)
-        candidates = (
+        # A CTE, not ``id IN (subquery)``: PostgreSQL may run an IN-subquery more than once,
+        # and with SKIP LOCKED every run finds new rows, so the LIMIT would not hold.
+        claimed = (
             select(OutboxRow.id)
             .where(due)
             .order_by(OutboxRow.next_attempt_at)
             .limit(self.settings.worker_batch)
             .with_for_update(skip_locked=True)
+            .cte("claimed")
         )
         stmt = (
             update(OutboxRow)
-            .where(OutboxRow.id.in_(candidates), due)
+            .where(OutboxRow.id == claimed.c.id, due)
             .values(lease_owner=self.id, lease_until=lease_until)
             .returning(OutboxRow)
             .execution_options(synchronize_session=False)

@@ -1,0 +1,69 @@
+"""Claiming outbox rows: a claim takes at most one batch, concurrent claims never share a row,
+and rows leased by someone else wait for their lease to run out."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import func, select, update
+from test_worker_processes import seed
+
+from conftest import make_backend, platform_settings
+from flexhub.platform.context import PlatformContext
+from flexhub.platform.delivery.worker import Worker
+from flexhub.platform.keys import KeyStore
+from flexhub.store.base import utcnow
+from flexhub.store.database import Database
+from flexhub.store.delivery import OutboxRow
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def fresh_backend(request, tmp_path_factory):
+    """A database of each kind per test: a claim sees every tenant's rows."""
+    yield from make_backend(request.param, tmp_path_factory.mktemp(f"c-{request.param}"))
+
+
+@pytest.fixture
+async def ctx(fresh_backend, tmp_path):
+    db = Database(fresh_backend.url)
+    await db.upgrade()
+    settings = platform_settings(fresh_backend.url, tmp_path, worker_batch=10)
+    yield PlatformContext(settings, db, KeyStore(tmp_path / "keys").load())
+    await db.dispose()
+
+
+async def leased(db: Database, tenant: str) -> int:
+    async with db.session() as session:
+        return await session.scalar(
+            select(func.count()).where(
+                OutboxRow.tenant_id == tenant, OutboxRow.lease_owner.is_not(None)
+            )
+        )
+
+
+async def test_a_claim_takes_one_batch_and_concurrent_claims_are_disjoint(ctx):
+    tenant = await seed(ctx.db, "http://127.0.0.1:9/hook", 100)
+    first = await Worker(ctx, "w1").claim()
+    assert len(first) == 10
+    assert await leased(ctx.db, tenant) == 10
+    claims = await asyncio.gather(*(Worker(ctx, f"w{i}").claim() for i in range(2, 6)))
+    ids = [row.id for batch in [first, *claims] for row in batch]
+    assert all(len(batch) == 10 for batch in claims)
+    assert len(ids) == len(set(ids)) == 50
+
+
+async def test_leased_rows_wait_for_their_lease(ctx):
+    tenant = await seed(ctx.db, "http://127.0.0.1:9/hook", 5)
+    assert len(await Worker(ctx, "a").claim()) == 5
+    assert await Worker(ctx, "b").claim() == []
+    async with ctx.db.session() as session:  # the first worker died: its lease runs out
+        await session.execute(
+            update(OutboxRow)
+            .where(OutboxRow.tenant_id == tenant)
+            .values(lease_until=utcnow() - timedelta(seconds=1))
+        )
+        await session.commit()
+    again = await Worker(ctx, "b").claim()
+    assert len(again) == 5 and {r.lease_owner for r in again} == {"b"}
