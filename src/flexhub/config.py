@@ -39,7 +39,7 @@ class Settings:
     token_ttl_seconds: int = 3600
     run_worker: bool = True  # run the delivery worker inside `platform serve`
     worker_batch: int = 64
-    worker_pipelines: int = 3  # batches in flight at once within one worker
+    worker_pipelines: int = 2  # batches in flight at once within one worker
     worker_concurrency: int = 32
     worker_poll_seconds: float = 5.0
     worker_lease_seconds: float = 60.0
