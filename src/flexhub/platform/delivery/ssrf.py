@@ -6,6 +6,7 @@ resolver that drops disallowed addresses, so a DNS answer cannot redirect a deli
 
 from __future__ import annotations
 
+import errno
 import ipaddress
 from urllib.parse import urlsplit
 
@@ -66,7 +67,9 @@ class GuardedResolver(AbstractResolver):
         results = await self._inner.resolve(host, port, family)
         allowed = [r for r in results if address_allowed(r["host"], self._allow_private)]
         if not allowed:
-            raise OSError(f"{host} resolves only to addresses not allowed as webhook targets")
+            raise OSError(  # errno + strerror: aiohttp shows the strerror in its message
+                errno.EACCES, f"{host} resolves only to addresses not allowed as webhook targets"
+            )
         return allowed
 
     async def close(self) -> None:
