@@ -86,3 +86,27 @@ async def test_bad_tokens_get_401(platform, make_partner):
         assert r.status_code == 401, name
     r = await partner.client.get("/users", headers={"Authorization": ""})
     assert r.status_code == 401
+
+
+async def test_client_credentials_in_http_basic(platform, make_partner):
+    partner = await make_partner()
+    async with httpx.AsyncClient(base_url=platform.base_url) as http:
+        r = await http.post(
+            "/connect/token",
+            data={"grant_type": "client_credentials"},
+            auth=(partner.client_id, partner.client_secret),
+        )
+        assert r.status_code == 200, r.text
+        assert r.json()["token_type"] == "Bearer"
+        r = await http.post(
+            "/connect/token",
+            data={"grant_type": "client_credentials"},
+            auth=(partner.client_id, "wrong"),
+        )
+        assert r.status_code == 401 and r.json()["error"] == "invalid_client"
+        r = await http.post(
+            "/connect/token",
+            data={"grant_type": "client_credentials"},
+            headers={"Authorization": "Basic !!!"},
+        )
+        assert r.status_code == 400 and r.json()["error"] == "invalid_request"

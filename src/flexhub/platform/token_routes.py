@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
+from urllib.parse import unquote_plus
+
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -30,6 +34,11 @@ async def token(
     if form.get("grant_type") != "client_credentials":
         raise ApiError(400, "grant_type must be client_credentials", code="unsupported_grant_type")
     client_id, secret = form.get("client_id"), form.get("client_secret")
+    basic = _basic_credentials(request.headers.get("authorization"))
+    if basic is not None:  # RFC 6749 2.3.1: client credentials in HTTP Basic
+        if client_id is not None and client_id != basic[0]:
+            raise ApiError(400, "client_id in the form differs from the Authorization header")
+        client_id, secret = basic
     if not isinstance(client_id, str) or not isinstance(secret, str) or not client_id or not secret:
         raise ApiError(400, "client_id and client_secret are required")
     try:
@@ -42,3 +51,17 @@ async def token(
         {"access_token": access, "token_type": "Bearer", "expires_in": ttl},
         headers={"Cache-Control": "no-store"},
     )
+
+
+def _basic_credentials(header: str | None) -> tuple[str, str] | None:
+    """``(client_id, secret)`` from ``Authorization: Basic``, form-urlencoded per RFC 6749."""
+    if not header or header[:6].lower() != "basic ":
+        return None
+    try:
+        decoded = base64.b64decode(header[6:].strip(), validate=True).decode("utf-8")
+    except (binascii.Error, UnicodeDecodeError) as exc:
+        raise ApiError(400, "the Basic credentials are not valid base64") from exc
+    client_id, sep, secret = decoded.partition(":")
+    if not sep:
+        raise ApiError(400, "the Basic credentials must be client_id:client_secret")
+    return unquote_plus(client_id), unquote_plus(secret)
