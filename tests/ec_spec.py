@@ -64,3 +64,19 @@ def as_generated_clients_read_it(doc: dict) -> dict:
             schema.clear()
             schema["oneOf"] = [{"$ref": ref} for ref in mapping.values()]
     return doc
+
+
+def with_null_for_unset(doc: dict) -> dict:
+    """The document with every optional property also allowing ``null``.
+
+    flexhub reads an explicit ``null`` for an optional request property as "not given" (the
+    document's own examples send them, e.g. ``"locationType": null`` in PATCH location, and
+    ASP.NET reads them so). For negative data generation a null optional property is therefore
+    not invalid input; required properties stay non-null."""
+    doc = json.loads(json.dumps(doc))
+    for schema in doc["components"]["schemas"].values():
+        required = set(schema.get("required", []))
+        for name, prop in schema.get("properties", {}).items():
+            if name not in required:
+                prop["nullable"] = True
+    return doc

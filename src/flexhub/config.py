@@ -46,8 +46,11 @@ class Settings:
     delivery_timeout_seconds: float = 10.0
     webhook_allow_private: bool = False  # SSRF guard: refuse private/loopback targets
     ec_retry: RetryPolicy = field(default_factory=RetryPolicy)
+    # Flex Market contract: at least 6 attempts over at least an hour. 8 attempts 1, 2, 4, ...
+    # 32 and 60 minutes apart span about two hours; even with every delay cut by the jitter
+    # (-20 %) they span more than an hour (7 attempts would span 50 minutes at worst).
     fm_retry: RetryPolicy = field(
-        default_factory=lambda: RetryPolicy(max_attempts=7, base_seconds=60.0, factor=2.0)
+        default_factory=lambda: RetryPolicy(max_attempts=8, base_seconds=60.0, factor=2.0)
     )
 
     @property

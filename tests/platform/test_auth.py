@@ -110,3 +110,18 @@ async def test_client_credentials_in_http_basic(platform, make_partner):
             headers={"Authorization": "Basic !!!"},
         )
         assert r.status_code == 400 and r.json()["error"] == "invalid_request"
+
+
+async def test_token_form_media_type_ignores_case(platform, make_partner):
+    partner = await make_partner()
+    form = f"grant_type=client_credentials&client_id={partner.client_id}&client_secret="
+    async with httpx.AsyncClient(base_url=platform.base_url) as http:
+        for ctype in ("Application/X-WWW-Form-Urlencoded", "application/x-www-form-urlencoded"):
+            headers = {"content-type": f"{ctype}; charset=UTF-8"}
+            r = await http.post(
+                "/connect/token", content=form + partner.client_secret, headers=headers
+            )
+            assert r.status_code == 200, (ctype, r.text)
+            # NUL is refused whatever the spelling of the media type (PostgreSQL cannot take it)
+            r = await http.post("/connect/token", content=form + "a%00b", headers=headers)
+            assert r.status_code == 400 and "client_secret" in r.json()["error_description"]

@@ -20,7 +20,7 @@ from flexhub.platform.context import PlatformContext
 from flexhub.platform.coordination.routes import router as coordination_router
 from flexhub.platform.engines.eligibility import ensure_sandbox_neighbourhoods
 from flexhub.platform.flexmarket.routes import router as flexmarket_router
-from flexhub.platform.guards import reject_nul_characters
+from flexhub.platform.guards import reject_unstorable_text
 from flexhub.platform.keys import KeyStore
 from flexhub.platform.token_routes import router as token_router
 from flexhub.store.database import Database
@@ -77,7 +77,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version=__version__,
         description="Energy Coordination API v1 and Flex Market API v1.",
         lifespan=lifespan,
-        dependencies=[Depends(reject_nul_characters)],
+        dependencies=[Depends(reject_unstorable_text)],
     )
     errors.install(app)
     app.include_router(token_router)

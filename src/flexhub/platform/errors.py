@@ -1,6 +1,7 @@
 """API errors and the exception handlers that render them in each API's own format.
 
-Styles (chosen per route with ``openapi_extra={"x-error-style": ...}``, else by path):
+Styles (chosen per route with ``openapi_extra={"x-error-style": ...}``, else by path; a route
+whose document gives one status another body names it in ``x-error-style-by-status``):
 - ``string``: a bare JSON string body (most Energy Coordination 4xx responses);
 - ``problem``: ``application/problem+json`` HttpValidationProblemDetails (some EC endpoints);
 - ``drf``: ``{"detail": "..."}`` or ``{"field": ["message"]}`` (Flex Market API);
@@ -22,7 +23,10 @@ log = logging.getLogger("flexhub.errors")
 
 EC_PREFIX = "/energy-coordination/v1"
 STYLE_KEY = "x-error-style"
+STATUS_STYLE_KEY = "x-error-style-by-status"
 PROBLEM = {"x-error-style": "problem"}
+# For a problem+json operation whose 404 the document gives a bare JSON string body.
+STRING_404 = {STATUS_STYLE_KEY: {"404": "string"}}
 # For operations whose documented contract lists 400 but no 404 (e.g. GET
 # /users/{userId}/locations): an unknown id is then answered with the documented 400.
 NOT_FOUND_KEY = "x-not-found-status"
@@ -82,8 +86,11 @@ def _route_extra(request: Request) -> dict:
     return getattr(route, "openapi_extra", None) or {}
 
 
-def style_for(request: Request) -> str:
+def style_for(request: Request, status: int | None = None) -> str:
     extra = _route_extra(request)
+    by_status = extra.get(STATUS_STYLE_KEY, {})
+    if str(status) in by_status:
+        return by_status[str(status)]
     if STYLE_KEY in extra:
         return extra[STYLE_KEY]
     path = request.url.path
@@ -95,9 +102,9 @@ def style_for(request: Request) -> str:
 
 
 def render(request: Request, err: ApiError) -> Response:
-    style = style_for(request)
     if err.status == 404 and NOT_FOUND_KEY in _route_extra(request):
         err = ApiError(_route_extra(request)[NOT_FOUND_KEY], err.message, errors=err.errors)
+    style = style_for(request, err.status)
     headers = dict(err.headers or {})
     if style == "string":
         return JSONResponse(err.message, status_code=err.status, headers=headers)
@@ -139,7 +146,17 @@ def _field_path(loc: tuple[Any, ...]) -> str:
     return out
 
 
-def validation_error(exc: RequestValidationError) -> ApiError:
+def is_json(content_type: str | None) -> bool:
+    """``application/json`` or a ``+json`` type (parameters aside)."""
+    media = (content_type or "").split(";", 1)[0].strip().lower()
+    return media == "application/json" or (
+        media.startswith("application/") and media.endswith("+json")
+    )
+
+
+def validation_error(exc: RequestValidationError, json_body: bool = True) -> ApiError:
+    """The 400 for a request FastAPI could not validate; ``json_body`` False when the request
+    did not say its body is JSON (FastAPI then does not read it as JSON)."""
     errors: dict[str, list[str]] = {}
     for e in exc.errors():
         loc = tuple(e.get("loc", ()))
@@ -148,6 +165,8 @@ def validation_error(exc: RequestValidationError) -> ApiError:
             field, msg = "body", "The request body is not valid JSON."
         elif kind == "missing" and loc == ("body",):
             field, msg = "body", "A request body is required."
+        elif loc == ("body",) and not json_body:
+            field, msg = "body", "The request body must be JSON sent as application/json."
         else:
             field, msg = _field_path(loc), str(e.get("msg", "is invalid"))
             if kind == "extra_forbidden":
@@ -164,7 +183,8 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> Response:
-        return render(request, validation_error(exc))
+        json_body = is_json(request.headers.get("content-type"))
+        return render(request, validation_error(exc, json_body))
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> Response:

@@ -1,9 +1,15 @@
 """Checks every request passes before its route runs (an app-wide dependency).
 
-PostgreSQL cannot store or even compare text containing NUL (``\\x00``): a query with one fails
-inside the driver, which would surface as a 500. SQLite accepts it. So that both backends
-answer alike and bad input always gets a 4xx, NUL is refused in path parameters, query
-parameters and JSON or form bodies, with a 400 naming the parameter, in the API's own error style.
+Some text cannot be stored, so a query carrying it fails inside the driver, which would surface
+as a 500. So that both backends answer alike and bad input always gets a 4xx, such text is
+refused with a 400 naming the parameter, in the API's own error style:
+
+- NUL (``\\x00``): PostgreSQL cannot store or even compare it (SQLite accepts it); refused in
+  path parameters, query parameters and JSON or form bodies;
+- lone UTF-16 surrogates (a ``\\ud800`` escape without its pair): they are no Unicode
+  characters, cannot be encoded as UTF-8 for either database nor for the JSON answer. Only a
+  JSON escape can produce one (URL and form decoding replace invalid bytes), so JSON bodies
+  are checked. A proper pair (``\\ud83d\\ude00``) is one character and passes.
 """
 
 from __future__ import annotations
@@ -19,30 +25,49 @@ from flexhub.platform.errors import bad_request
 
 NUL = "\x00"
 MESSAGE = "must not contain NUL characters"
-_ESCAPED_NUL = re.compile(rb"(?<!\\)(?:\\\\)*\\u0000", re.IGNORECASE)
+SURROGATE_MESSAGE = "must not contain unpaired UTF-16 surrogates (\\ud800-\\udfff)"
+# A JSON escape of NUL or of a surrogate, not itself escaped (``\\u0000`` is just text).
+_ESCAPED = re.compile(rb"(?<!\\)(?:\\\\)*\\u(?:0000|d[89a-f][0-9a-f]{2})", re.IGNORECASE)
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
-def _find_nul(value: Any, where: str) -> str | None:
-    """The path (``a.b[2]``) of the first string holding NUL, or None."""
+def _problem(text: str) -> str | None:
+    if NUL in text:
+        return MESSAGE
+    if _SURROGATE.search(text):
+        return SURROGATE_MESSAGE
+    return None
+
+
+def _clean(text: str) -> str:
+    """A field name fit to be shown (and encoded) in the error itself."""
+    return _SURROGATE.sub("", text.replace(NUL, ""))
+
+
+def _find_bad(value: Any, where: str) -> tuple[str, str] | None:
+    """The path (``a.b[2]``) of the first string or key holding NUL or a lone surrogate, with
+    what is wrong with it; None when all is well."""
     if isinstance(value, str):
-        return where if NUL in value else None
+        message = _problem(value)
+        return (where, message) if message else None
     if isinstance(value, dict):
         for key, item in value.items():
             here = f"{where}.{key}" if where else str(key)
-            if NUL in key:
-                return here
-            found = _find_nul(item, here)
+            message = _problem(key)
+            if message:
+                return here, message
+            found = _find_bad(item, here)
             if found is not None:
                 return found
     if isinstance(value, list):
         for i, item in enumerate(value):
-            found = _find_nul(item, f"{where}[{i}]")
+            found = _find_bad(item, f"{where}[{i}]")
             if found is not None:
                 return found
     return None
 
 
-async def reject_nul_characters(request: Request) -> None:
+async def reject_unstorable_text(request: Request) -> None:
     for name, value in request.path_params.items():
         if isinstance(value, str) and NUL in value:
             raise bad_request(f"{name} {MESSAGE}", name)
@@ -51,17 +76,18 @@ async def reject_nul_characters(request: Request) -> None:
             raise bad_request(f"{name.replace(NUL, '')} {MESSAGE}", name.replace(NUL, ""))
     if request.method not in ("POST", "PUT", "PATCH"):
         return
-    ctype = request.headers.get("content-type", "")
+    ctype = request.headers.get("content-type", "").lower()
     body = await request.body()  # cached: the route reads the same bytes
-    where: str | None = None
-    if "json" in ctype and _ESCAPED_NUL.search(body):
+    found: tuple[str, str] | None = None
+    if "json" in ctype and _ESCAPED.search(body):
         try:
-            where = _find_nul(json.loads(body), "")
-        except ValueError:
-            return  # not JSON: the route reports that
+            found = _find_bad(json.loads(body), "")
+        except (ValueError, RecursionError):
+            return  # not JSON (or nested too deep to read): the route reports that
     elif ctype.startswith("application/x-www-form-urlencoded") and b"%00" in body:
         pairs = parse_qsl(body.decode("latin-1"), keep_blank_values=True)
         where = next((k for k, v in pairs if NUL in k or NUL in v), None)
-    if where is not None:
-        field = where.replace(NUL, "") or "body"
-        raise bad_request(f"{field} {MESSAGE}", field)
+        found = None if where is None else (where, MESSAGE)
+    if found is not None:
+        field = _clean(found[0]) or "body"
+        raise bad_request(f"{field} {found[1]}", field)

@@ -24,7 +24,7 @@ async def token(
     ctx: PlatformContext = Depends(get_ctx),
     session: AsyncSession = Depends(get_session),
 ) -> JSONResponse:
-    ctype = request.headers.get("content-type", "")
+    ctype = request.headers.get("content-type", "").lower()  # media types ignore case
     if not ctype.startswith("application/x-www-form-urlencoded"):
         raise ApiError(400, "the body must be application/x-www-form-urlencoded")
     try:

@@ -289,3 +289,63 @@ async def test_delivery_logs_are_private_to_their_partner(make_partner, receiver
     assert len(receiver.requests) == 2 and len(entries) == 2
     received = {json.loads(r.body)["eventId"] for r in receiver.requests}
     assert received == {e["partnerEventId"] for e in entries} == {first["id"], second["id"]}
+
+
+async def test_the_write_only_secret_survives_a_put_that_leaves_it_out(ec, receiver):
+    """The secret is never returned, so a PUT built from a GET cannot carry it: leaving it out
+    (or null) keeps it; an empty string removes it."""
+    hook = await subscribe(ec.client, receiver.url)
+    url = f"/webhooks/{hook['webhookId']}"
+    read = (await ec.client.get(url)).json()
+    replacement = {k: read[k] for k in ("webhookUrl", "notificationTypes", "enabled", "name")}
+    r = await ec.client.put(url, json={**replacement, "name": "renamed"})
+    assert r.status_code == 200 and r.json()["name"] == "renamed"
+    await price_curve(ec.client)
+    (req,) = await receiver.wait_for(1)
+    assert req.headers["X-Payload-Signature"] == signature(SECRET, req.body)
+    r = await ec.client.put(url, json={**replacement, "webhookSecret": None})
+    assert r.status_code == 200
+    r = await ec.client.put(url, json={**replacement, "webhookSecret": "rotated"})
+    assert r.status_code == 200
+    await price_curve(ec.client)
+    second = (await receiver.wait_for(2))[1]
+    assert second.headers["X-Payload-Signature"] == signature("rotated", second.body)
+    r = await ec.client.put(url, json={**replacement, "webhookSecret": ""})
+    assert r.status_code == 200
+    await price_curve(ec.client)
+    third = (await receiver.wait_for(3))[2]
+    assert "X-Payload-Signature" not in third.headers
+
+
+async def test_a_notification_never_crosses_partners(make_partner, receiver, test_db):
+    """Defence in depth: an outbox row of one partner naming another partner's webhook or
+    event (which no code path writes) is dropped, not delivered."""
+    from flexhub.platform.delivery.outbox import enqueue
+
+    alice, bob = await make_partner(), await make_partner()
+    hook = await subscribe(alice.client, receiver.url)
+    event = await price_curve(bob.client)
+    mine = await price_curve(alice.client)
+    await receiver.wait_for(1)  # alice's own event reaches her
+    async with test_db.session() as session:
+        for tenant, event_id in ((bob.id, event["id"]), (alice.id, event["id"])):
+            await enqueue(
+                session,
+                tenant_id=tenant,
+                channel="coordination",
+                event_id=event_id,
+                event_type="PriceCurveCreated",
+                subscription_ids=[hook["webhookId"]],
+            )
+        await session.commit()
+
+    async def settled():
+        async with test_db.session() as session:
+            rows = await session.scalars(
+                select(OutboxRow).where(OutboxRow.tenant_id.in_([alice.id, bob.id]))
+            )
+            statuses = sorted(r.status for r in rows.all())
+            return statuses if "pending" not in statuses else None
+
+    assert await wait_until(settled) == ["cancelled", "cancelled", "delivered"]
+    assert [json.loads(r.body)["eventId"] for r in receiver.requests] == [mine["id"]]

@@ -1,81 +1,22 @@
-"""Sandbox simulation: price curves (defaults from the partner's enrolled users, the next local
-day of the price area with 23/25 hours on DST days), user eligibility, LPC events, and the
-simulated partner data (created eligible, removed completely)."""
+"""Sandbox simulation of events: price curves (defaults from the partner's enrolled users, the
+next local day of the price area with 23/25 hours on DST days), user eligibility and LPC events.
+The simulated partner data is in test_simulated_partner."""
 
 from __future__ import annotations
 
 import random
-import uuid
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from spec_schemas import check as check_event_schema
-from sqlalchemy import select
+from ec_assets import uid
+from ec_simulation import household, refused, simulate
 
 from flexhub.platform.coordination.services.simulation import price_curve
-from flexhub.store.coordination import EcEvent, EcLocation, EcLocationMeter, EcResource, EcUser
 
-SANDBOX_1 = {"latitude": 79.51913682860402, "longitude": 15.97611317258921}
 OSLO_CITY = {"latitude": 59.91, "longitude": 10.75}
 ZONES = {"NO": "Europe/Oslo", "FI": "Europe/Helsinki", "DK": "Europe/Copenhagen"}
 ZONES["SE"] = "Europe/Stockholm"
 CURRENCY = {"NO": "NOK", "FI": "EUR", "DK": "DKK", "SE": "SEK"}
-
-
-def uid(prefix: str) -> str:
-    return f"{prefix}-{uuid.uuid4().hex[:10]}"
-
-
-async def household(ec, *, enroll: bool = True, vehicle: bool = True, meters: int = 1) -> dict:
-    """A user with a location in sandbox test area 1 (eligible), a hot water tank there and
-    optionally a vehicle; enrolled unless told not to. Made through the real API."""
-    user, location = uid("u"), uid("l")
-    meter_ids = [f"7070575000{random.randrange(10**8):08d}" for _ in range(meters)]
-    assert (await ec.client.post("/users", json={"userId": user})).status_code == 201
-    r = await ec.client.post(
-        f"/users/{user}/locations",
-        json={
-            "locationId": location,
-            "locationType": "Residential",
-            "coordinates": SANDBOX_1,
-            "meterPointIds": meter_ids,
-        },
-    )
-    assert r.status_code == 201, r.text
-    tank = uid("tank")
-    r = await ec.client.post(
-        f"/users/{user}/locations/{location}/resources",
-        json={"resourceId": tank, "resourceType": "HotWaterTank"},
-    )
-    assert r.status_code == 201, r.text
-    out = {"user": user, "location": location, "meters": meter_ids, "tank": tank, "car": None}
-    if vehicle:
-        out["car"] = uid("car")
-        r = await ec.client.post(
-            f"/users/{user}/vehicles", json={"resourceId": out["car"], "resourceType": "Vehicle"}
-        )
-        assert r.status_code == 201, r.text
-    if enroll:
-        r = await ec.client.post(f"/users/{user}/enrollment")
-        assert r.status_code == 200, r.text
-    return out
-
-
-async def simulate(ec, path: str, body=None) -> dict:
-    kwargs = {} if body is None else {"json": body}
-    r = await ec.client.post(f"/simulation/events/{path}", **kwargs)
-    assert r.status_code == 200, r.text
-    event = check_event_schema("SimulateEventResponse", r.json())["simulatedEvent"]
-    # a simulated event is a real one
-    assert (await ec.client.get(f"/events/{event['id']}")).json() == event
-    return event
-
-
-def refused(r, field: str) -> str:
-    assert r.status_code == 400, r.text
-    message = r.json()
-    assert isinstance(message, str) and field in message, (field, message)
-    return message
 
 
 def local_day_length(day: date, zone: str) -> int:
@@ -350,64 +291,3 @@ async def test_resource_lpc_defaults_and_given_targets(ec):
         ),
     ]:
         refused(await ec.client.post("/simulation/events/lpc/resources", json=body), field)
-
-
-# -- simulated partner data --------------------------------------------------------------------
-
-
-async def rows(test_db, table, tenant_id: str) -> list:
-    async with test_db.session() as session:
-        return list(
-            (await session.scalars(select(table).where(table.tenant_id == tenant_id))).all()
-        )
-
-
-async def test_simulated_partner_data_is_eligible_and_removable(ec, test_db):
-    mine = await household(ec)
-    r = await ec.client.post("/simulation/partner")
-    assert r.status_code == 201 and r.content == b""
-    users = [u for u in await rows(test_db, EcUser, ec.id) if u.simulated]
-    assert 2 <= len(users) <= 4 and all(u.eligible for u in users)
-    locations = [loc for loc in await rows(test_db, EcLocation, ec.id) if loc.simulated]
-    assert len(locations) == len(users)
-    for loc in locations:
-        assert abs(loc.latitude - SANDBOX_1["latitude"]) < 0.05
-        assert abs(loc.longitude - SANDBOX_1["longitude"]) < 0.05
-    meters = {m.location_id: m.meter_point_id for m in await rows(test_db, EcLocationMeter, ec.id)}
-    assert all(len(meters[loc.location_id]) == 18 for loc in locations)
-    resources = [res for res in await rows(test_db, EcResource, ec.id) if res.simulated]
-    assert len(resources) >= len(users)
-    # the new users became eligible in one UserEligibility event
-    events = [e for e in await rows(test_db, EcEvent, ec.id) if e.payload_type == "UserEligibility"]
-    added = sorted(u for e in events for u in e.payload["addedUsers"])
-    assert set(u.user_id for u in users) <= set(added)
-    # the simulated data is usable by the event simulations
-    event = await simulate(ec, "lpc/resources", {})
-    targeted = {t["resourceId"] for t in event["payload"]["targets"]}
-    assert {res.resource_id for res in resources if res.location_id} <= targeted
-
-    r = await ec.client.delete("/simulation/partner")
-    assert r.status_code == 200
-    assert [u.user_id for u in await rows(test_db, EcUser, ec.id)] == [mine["user"]]
-    assert [loc.location_id for loc in await rows(test_db, EcLocation, ec.id)] == [mine["location"]]
-    assert sorted(res.resource_id for res in await rows(test_db, EcResource, ec.id)) == sorted(
-        [mine["tank"], mine["car"]]
-    )
-    assert list(meters.values()) and [
-        m.location_id for m in await rows(test_db, EcLocationMeter, ec.id)
-    ] == [mine["location"]]
-    r = await ec.client.delete("/simulation/partner")
-    assert r.status_code == 200  # nothing left to remove is fine
-
-
-async def test_simulation_is_scoped_to_the_partner(make_partner):
-    alice, bob = await make_partner(), await make_partner()
-    home = await household(alice)
-    event = await simulate(bob, "pricecurve", {})
-    assert event["payload"]["targets"] == []
-    target = {"resourceId": home["tank"], "locationId": home["location"]}
-    refused(
-        await bob.client.post("/simulation/events/pricecurve", json={"targets": [target]}),
-        "targets[0].resourceId",
-    )
-    assert (await alice.client.get(f"/events/{event['id']}")).status_code == 404

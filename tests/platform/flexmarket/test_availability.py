@@ -99,3 +99,32 @@ async def test_instructions_above_declared_availability_are_flagged(make_partner
     assert await flag(f"{MON}T16:00:00Z", f"{MON}T17:00:00Z", "1.5") is False
     # another day, nothing declared
     assert await flag(f"{TUE}T15:00:00Z", f"{TUE}T16:00:00Z", "1.5") is False
+
+
+async def test_the_newest_of_overlapping_declarations_counts(make_partner):
+    """Declarations are never edited: a provider corrects one by declaring again, and where
+    several cover the same time the newest one is what is available."""
+    m = await london_market(make_partner)
+    url = PATH.format(m.obligation["id"])
+
+    async def declare(start: str, end: str, available: str) -> None:
+        body = {"start": f"{TUE}T{start}Z", "end": f"{TUE}T{end}Z", "available_capacity": available}
+        await ok(await m.fsp.client.post(url, json=body), 201)
+
+    async def flag(start: str, end: str, capacity: str) -> bool:
+        body = m.dispatch_body(start=f"{TUE}T{start}Z", end=f"{TUE}T{end}Z", capacity=capacity)
+        d = await ok(await m.so.client.post("/so/v1/dispatches/", json=body), 201)
+        return d["exceeds_declared_availability"]
+
+    await declare("15:00:00", "17:00:00", "0.2")  # a mistake...
+    assert await flag("15:00:00", "16:00:00", "1.0") is True
+    await declare("15:00:00", "17:00:00", "1.5")  # ...corrected
+    assert await flag("15:00:00", "16:00:00", "1.0") is False
+    await declare("15:30:00", "16:00:00", "0.8")  # a newer dip inside the period
+    assert await flag("15:00:00", "16:00:00", "1.0") is True
+    assert await flag("15:00:00", "15:30:00", "1.0") is False
+    assert await flag("16:00:00", "17:00:00", "1.5") is False
+    # the older, wider declaration still governs where nothing newer covers the time
+    await declare("16:30:00", "18:00:00", "1.2")
+    assert await flag("16:00:00", "17:00:00", "1.2") is False
+    assert await flag("16:00:00", "17:00:00", "1.3") is True

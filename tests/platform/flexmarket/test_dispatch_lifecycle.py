@@ -6,9 +6,12 @@ from __future__ import annotations
 import asyncio
 from datetime import datetime, timedelta
 
+import pytest
 from sqlalchemy import select
 
 from flexhub.platform.engines.dispatch_expiry import sweep
+from flexhub.platform.errors import ApiError
+from flexhub.platform.flexmarket import instructions
 from flexhub.store.flexmarket import FmDispatchInstruction
 from flexhub.store.flexmarket_webhooks import FmEvent
 
@@ -42,7 +45,9 @@ async def test_issue_and_read(make_partner, test_db):
     assert created["exceeds_declared_availability"] is False
     assert created["signature"] is None and created["stops"] is None
     assert await ok(await m.fsp.client.get(f"/dispatches/v1/{created['id']}/")) == created
-    assert await ok(await m.so.client.get(f"/so/v1/dispatches/{created['id']}/")) == created
+    so_view = await ok(await m.so.client.get(f"/so/v1/dispatches/{created['id']}/"))
+    assert so_view.pop("webhook_deliveries") == []  # the provider subscribed to nothing
+    assert so_view == created
     listed = await ok(await m.fsp.client.get("/dispatches/v1/"))
     assert listed["results"] == [created]
     assert await events_for(test_db, m.fsp.id, created["id"]) == [
@@ -56,8 +61,6 @@ async def test_so_reference_is_idempotent_per_so(make_partner, test_db):
     first = await ok(await m.so.client.post("/so/v1/dispatches/", json=body), 201)
     again = await ok(await m.so.client.post("/so/v1/dispatches/", json=body), 200)
     assert again == first
-    changed = dict(body, capacity="0.5")
-    assert await ok(await m.so.client.post("/so/v1/dispatches/", json=changed), 200) == first
     assert (await ok(await m.fsp.client.get("/dispatches/v1/")))["count"] == 1
     assert len(await events_for(test_db, m.fsp.id, first["id"])) == 1
     other = await market(make_partner)
@@ -68,6 +71,35 @@ async def test_so_reference_is_idempotent_per_so(make_partner, test_db):
         201,
     )
     assert mine["id"] != first["id"]
+
+
+async def test_so_reference_reused_with_other_fields_is_a_conflict(make_partner, test_db):
+    """A repeat must be the same request: a reused so_reference with any signed field or the
+    signature changed is refused with a 409 naming what differs, and nothing is issued."""
+    m = await market(make_partner)
+    body = m.dispatch_body()
+    first = await ok(await m.so.client.post("/so/v1/dispatches/", json=body), 201)
+    later = z(at(body["start"]) + timedelta(minutes=30))
+    for change, named in (
+        ({"capacity": "0.5"}, "capacity"),
+        ({"capacity": "1.0"}, "capacity"),  # the same amount, but not what was signed
+        ({"start": later, "end": z(at(later) + timedelta(hours=1))}, "start, end"),
+        ({"signature": "c2ln", "signature_algorithm": "Ed25519"}, "signature"),
+    ):
+        r = await m.so.client.post("/so/v1/dispatches/", json={**body, **change})
+        assert r.status_code == 409, (change, r.text)
+        assert list(r.json()) == ["detail"] and f"different {named}" in r.json()["detail"]
+        assert first["id"] in r.json()["detail"]
+    stop = await ok(await m.so.client.post(f"/so/v1/dispatches/{first['id']}/stop/"), 201)
+    r = await m.so.client.post(
+        "/so/v1/dispatches/", json=m.dispatch_body(so_reference=stop["so_reference"])
+    )
+    assert r.status_code == 409 and "instruction_type" in r.json()["detail"]
+    assert (await ok(await m.so.client.get("/so/v1/dispatches/")))["count"] == 2
+    assert len(await events_for(test_db, m.fsp.id, first["id"])) == 1
+    # the same request again still gets the first instruction, now cancelled
+    again = await ok(await m.so.client.post("/so/v1/dispatches/", json=body), 200)
+    assert again["id"] == first["id"] and again["status"] == "cancelled"
 
 
 async def test_concurrent_repeats_make_one_instruction(make_partner):
@@ -246,3 +278,48 @@ def _award_like(m) -> dict:
         "rates": ob["rates"],
         "assets": ob["assets"],
     }
+
+
+async def test_answers_are_taken_until_just_before_respond_by(make_partner, test_db):
+    """``respond_by`` is the first instant at which answers are refused (409, expired): the
+    same rule for accept and reject, for the lazy check and the sweeper (times given to the
+    services; no clock is mocked)."""
+    m = await market(make_partner)
+    late = await ok(await m.dispatch(), 201)
+    on_time = await ok(await m.dispatch(), 201)
+    rejected = await ok(await m.dispatch(), 201)
+    deadline = at(late["respond_by"])
+    async with test_db.session() as session:
+        with pytest.raises(ApiError) as refused:
+            await instructions.answer(session, m.fsp.id, late["id"], deadline, accept=True)
+        assert refused.value.status == 409 and "expired" in refused.value.message
+    async with test_db.session() as session:
+        with pytest.raises(ApiError) as refused:
+            await instructions.answer(
+                session,
+                m.fsp.id,
+                rejected["id"],
+                at(rejected["respond_by"]),
+                accept=False,
+                reason="too late",
+            )
+        assert refused.value.status == 409
+    async with test_db.session() as session:
+        just_before = at(on_time["respond_by"]) - timedelta(microseconds=1)
+        view = await instructions.answer(session, m.fsp.id, on_time["id"], just_before, accept=True)
+        assert view["status"] == "accepted"
+    got = await ok(await m.fsp.client.get(f"/dispatches/v1/{late['id']}/"))
+    assert got["status"] == "expired"
+
+
+async def test_concurrent_answers_take_exactly_one(make_partner):
+    m = await market(make_partner)
+    d = await ok(await m.dispatch(), 201)
+    url = f"/dispatches/v1/{d['id']}"
+    answers = await asyncio.gather(
+        *(m.fsp.client.post(f"{url}/accept/") for _ in range(3)),
+        *(m.fsp.client.post(f"{url}/reject/", json={"reason": "busy"}) for _ in range(3)),
+    )
+    assert sorted(r.status_code for r in answers) == [200] + [409] * 5, [r.text for r in answers]
+    (winner,) = [r.json() for r in answers if r.status_code == 200]
+    assert (await ok(await m.fsp.client.get(f"{url}/")))["status"] == winner["status"]

@@ -5,7 +5,7 @@ the field, and nothing is written."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 
 from .fm_support import (
     BANK_HOLIDAY,
@@ -16,6 +16,7 @@ from .fm_support import (
     SUMMER,
     TUE,
     WED,
+    YEAR,
     london_competition,
     london_market,
     market,
@@ -124,3 +125,33 @@ async def test_overnight_windows_and_included_bank_holidays(make_partner):
     # the bank holiday is included
     r = await m.dispatch(start=f"{BANK_HOLIDAY}T22:30:00Z", end=f"{BANK_HOLIDAY}T23:30:00Z")
     assert r.status_code == 201, r.text
+
+
+async def test_instructions_on_the_nights_the_clocks_change(make_partner):
+    """Europe/London, 01:30-03:00 local on Sundays: on the spring Sunday 01:30 never shows
+    (01:00 GMT jumps to 02:00 BST), so the window runs from the jump to 03:00 BST, an hour;
+    on the autumn Sunday it runs from 01:30 BST to 03:00 GMT, two and a half hours."""
+    spring = max(date(YEAR, 3, d) for d in range(25, 32) if date(YEAR, 3, d).weekday() == 6)
+    autumn = max(date(YEAR, 10, d) for d in range(25, 32) if date(YEAR, 10, d).weekday() == 6)
+    comp = london_competition()
+    comp["service_periods"][0].update(start=f"{YEAR}-03-01", end=f"{YEAR}-11-01")
+    window = comp["service_periods"][0]["service_windows"][0]
+    window.update(start_time="01:30:00", end_time="03:00:00", service_days=["sun"])
+    m = await market(
+        make_partner,
+        competition=comp,
+        start=f"{YEAR}-03-01",
+        end=f"{YEAR}-11-01",
+        capacity="1.000",
+        max_runtime=None,
+    )
+    d = await ok(await m.dispatch(start=f"{spring}T01:00:00Z", end=f"{spring}T02:00:00Z"), 201)
+    assert d["hours"] == "1.000" and d["mwh"] == "1.000"
+    r = await m.dispatch(start=f"{spring}T00:30:00Z", end=f"{spring}T01:30:00Z")
+    assert r.status_code == 400 and "start" in r.json()
+    r = await m.dispatch(start=f"{spring}T01:00:00Z", end=f"{spring}T02:30:00Z")
+    assert r.status_code == 400 and "end" in r.json()
+    d = await ok(await m.dispatch(start=f"{autumn}T00:30:00Z", end=f"{autumn}T03:00:00Z"), 201)
+    assert d["hours"] == "2.500"
+    r = await m.dispatch(start=f"{autumn}T00:29:00Z", end=f"{autumn}T01:00:00Z")
+    assert r.status_code == 400 and "start" in r.json()

@@ -3,7 +3,15 @@ them out, and bodies naming them are refused."""
 
 from __future__ import annotations
 
-from .fm_support import asset_body, market, obligation_body, ok
+import pytest
+from sqlalchemy import select
+
+from flexhub.platform.flexmarket import availability, instructions, obligations
+from flexhub.platform.flexmarket.paging import Page
+from flexhub.platform.flexmarket.queries import scoped
+from flexhub.store.flexmarket import FmAsset, FmDispatchInstruction
+
+from .fm_support import asset_body, market, now, obligation_body, ok
 
 
 def not_found(r) -> bool:
@@ -95,3 +103,24 @@ async def test_so_references_are_per_system_operator(make_partner):
     second = await ok(await b.dispatch(so_reference="shared-ref"), 201)
     assert first["id"] != second["id"]
     assert first["flex_provider_id"] == a.fsp.id and second["flex_provider_id"] == b.fsp.id
+
+
+async def test_a_service_asked_without_a_tenant_refuses_instead_of_reading_all(test_db):
+    """The services' lookups and lists take the caller's tenant; called with none (a bug in a
+    caller) they fail loudly rather than run unscoped."""
+    async with test_db.session() as session:
+        for call in (
+            lambda: instructions.find(session, "any"),
+            lambda: obligations.find(session, "any"),
+            lambda: instructions.list_instructions(
+                session, now(), Page(), instructions.InstructionFilters()
+            ),
+            lambda: obligations.list_obligations(
+                session, now(), Page(), obligations.ObligationFilters()
+            ),
+            lambda: availability.list_variations(session, Page()),
+        ):
+            with pytest.raises(ValueError, match="must be scoped to a tenant"):
+                await call()
+    with pytest.raises(ValueError):
+        scoped(select(FmAsset), FmDispatchInstruction)

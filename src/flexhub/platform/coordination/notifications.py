@@ -46,8 +46,13 @@ class CoordinationChannel:
         out: dict[str, Prepared | None] = {}
         for row in rows:
             hook, event = hooks.get(row.subscription_id), events.get(row.event_id)
-            if hook is None or event is None or not hook.enabled:
-                out[row.id] = None
+            if (
+                hook is None
+                or event is None
+                or not hook.enabled
+                or not hook.tenant_id == event.tenant_id == row.tenant_id
+            ):
+                out[row.id] = None  # gone, disabled, or (never written) another partner's
                 continue
             body = json.dumps(
                 {

@@ -17,7 +17,6 @@ Simple rule (to be refined by the engines work):
 from __future__ import annotations
 
 import bisect
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -29,12 +28,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from flexhub.platform.engines.eligibility import locations_with_meters
 from flexhub.store.base import utcnow
 from flexhub.store.coordination import EcEvent, EcReport, EcResource
+from flexhub.timeseries import ONE_HOUR, parse_resolution
 
 CURRENCIES = ("NOK", "EUR", "SEK", "DKK")
 DEFAULT_CURRENCY = "NOK"
 MISSING_MPID = "MissingMpidOnLocation"
 MPID_MISMATCH = "CompensationMpidDoesNotMatchLocation"
-_SPAN = re.compile(r"^(?:(\d+)\.)?(\d{1,2}):(\d{2}):(\d{2})(?:\.\d+)?$")
 
 
 @dataclass
@@ -74,13 +73,13 @@ def parse_time(value: Any) -> datetime | None:
 
 
 def parse_span(value: Any) -> timedelta:
-    """A .NET TimeSpan string like ``01:00:00`` or ``1.00:00:00``; one hour when unreadable."""
-    match = _SPAN.match(value) if isinstance(value, str) else None
-    if not match:
-        return timedelta(hours=1)
-    days, hours, minutes, seconds = (int(g) if g else 0 for g in match.groups())
-    span = timedelta(days=days, hours=hours, minutes=minutes, seconds=seconds)
-    return span if span > timedelta(0) else timedelta(hours=1)
+    """A .NET TimeSpan string like ``01:00:00`` or ``1.00:00:00``; one hour when unreadable
+    or not positive."""
+    try:
+        span = parse_resolution(value)
+    except ValueError:
+        return ONE_HOUR
+    return span if span > timedelta(0) else ONE_HOUR
 
 
 @dataclass(frozen=True)

@@ -11,8 +11,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from flexhub.platform.coordination.events import create_event, iso
@@ -130,18 +131,47 @@ async def locations_with_meters(
         )
     ).all()
     meters: dict[str, list[str]] = {}
-    if locations:
+    if locations:  # by user, not by location id: users may have more locations than one IN
         rows = await session.execute(
             select(EcLocationMeter.location_id, EcLocationMeter.meter_point_id)
-            .where(
-                EcLocationMeter.tenant_id == tenant_id,
-                EcLocationMeter.location_id.in_([loc.location_id for loc in locations]),
+            .join(
+                EcLocation,
+                (EcLocation.tenant_id == EcLocationMeter.tenant_id)
+                & (EcLocation.location_id == EcLocationMeter.location_id),
             )
+            .where(EcLocationMeter.tenant_id == tenant_id, EcLocation.user_id.in_(ids))
             .order_by(EcLocationMeter.position, EcLocationMeter.meter_point_id)
         )
         for location_id, meter in rows.all():
             meters.setdefault(location_id, []).append(meter)
     return [(loc, meters.get(loc.location_id, [])) for loc in locations]
+
+
+async def lock_users(
+    session: AsyncSession, tenant_id: str, user_ids: Iterable[str]
+) -> list[EcUser]:
+    """The users that exist, read afresh and locked until the transaction ends, in id order.
+
+    Writes that change what a user owns lock the user first: concurrent writes to the same user
+    then take turns and each sees the others' result (also when it recomputes eligibility),
+    and as the user always comes before its locations they cannot deadlock. PostgreSQL locks
+    the rows (``FOR NO KEY UPDATE``: rows that merely reference them are not held up); SQLite
+    has no row locks but one write lock, taken here by a write that changes nothing."""
+    ids = sorted(set(user_ids))
+    if not ids:
+        return []
+    where = (EcUser.tenant_id == tenant_id, EcUser.user_id.in_(ids))
+    if session.bind.dialect.name == "sqlite":
+        touch = update(EcUser).where(*where).values(eligible=EcUser.eligible)
+        await session.execute(touch.execution_options(synchronize_session=False))
+    rows = await session.scalars(
+        select(EcUser)
+        .where(*where)
+        .order_by(EcUser.user_id)
+        .with_for_update(key_share=True)
+        .execution_options(populate_existing=True)
+    )
+    return list(rows.all())
 
 
 async def refresh_users(
@@ -154,11 +184,9 @@ async def refresh_users(
     if not ids:
         return [], []
     await session.flush()
-    users = (
-        await session.scalars(
-            select(EcUser).where(EcUser.tenant_id == tenant_id, EcUser.user_id.in_(ids))
-        )
-    ).all()
+    # read afresh and locked: a concurrent write to the same user waits for this one to commit
+    # and then sees its result, so each change is published once
+    users = await lock_users(session, tenant_id, ids)
     areas = await load_areas(session)
     eligible: set[str] = set()
     for location, meters in await locations_with_meters(session, tenant_id, ids):
@@ -177,8 +205,9 @@ async def refresh_users(
     return added, removed
 
 
-async def users_deleted(session: AsyncSession, tenant_id: str, users: Iterable[EcUser]) -> None:
-    """Users about to be deleted: the eligible ones leave in one UserEligibility event."""
+async def users_deleted(session: AsyncSession, tenant_id: str, users: Iterable[Any]) -> None:
+    """Users just deleted (rows with ``user_id`` and ``eligible``, as the DELETE returned
+    them): the eligible ones leave in one UserEligibility event."""
     removed = sorted(u.user_id for u in users if u.eligible)
     await publish_changes(session, tenant_id, [], removed)
 

@@ -9,10 +9,10 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from flexhub.platform.errors import not_found
 from flexhub.platform.flexmarket import wire
 from flexhub.platform.flexmarket.fields import Errors
 from flexhub.platform.flexmarket.paging import Page, fetch
+from flexhub.platform.flexmarket.queries import flush_unique, one_or_404, scoped
 from flexhub.platform.flexmarket.schemas.assets import (
     DECIMAL_FIELDS,
     DURATION_FIELDS,
@@ -23,8 +23,9 @@ from flexhub.platform.flexmarket.schemas.assets import (
 )
 from flexhub.store.flexmarket import FmAsset
 
-_LIMITS = {"country_code": 2, "postcode": 16, "import_meter_id": 64, "export_meter_id": 64}
+_LIMITS = {"postcode": 16, "import_meter_id": 64, "export_meter_id": 64}
 _RANGES = {"latitude": (-90, 90), "longitude": (-180, 180)}
+REF_TAKEN = "you already have an asset with this ref"
 
 
 def _columns(e: Errors, changes: dict[str, Any]) -> dict[str, Any]:
@@ -53,12 +54,10 @@ def _columns(e: Errors, changes: dict[str, Any]) -> dict[str, Any]:
             cols[name] = value
         elif name in DURATION_FIELDS:
             cols[name + "_seconds"] = e.duration(value, name, positive=False)
-        elif name in TEXT_FIELDS:
-            if len(value) > _LIMITS.get(name, 64):
-                e.add(name, f"must be at most {_LIMITS.get(name, 64)} characters")
-            if name == "country_code" and not (value.isalpha() and value.isupper()):
-                e.add(name, "must be an ISO 3166 alpha-2 code such as GB")
-            cols[name] = value
+        elif name == "country_code":
+            cols[name] = e.code(value, name, 2, "GB")
+        elif name in TEXT_FIELDS:  # blank is refused: null clears a field
+            cols[name] = e.text(value, name, max_length=_LIMITS.get(name, 64))
     return cols
 
 
@@ -92,7 +91,7 @@ async def create(
     cols = _columns(e, given)
     _check_location(e, given)
     if await _ref_taken(session, provider_tenant_id, body.ref):
-        e.add("ref", "you already have an asset with this ref")
+        e.add("ref", REF_TAKEN)
     e.raise_if_any()
     cols.setdefault("status", "in_development")
     asset = FmAsset(
@@ -103,21 +102,15 @@ async def create(
         **cols,
     )
     session.add(asset)
-    await session.flush()
+    await flush_unique(session, "ref", REF_TAKEN)
     view = wire.asset(asset)
     await session.commit()
     return view
 
 
 async def find(session: AsyncSession, provider_tenant_id: str, asset_id: str) -> FmAsset:
-    asset = await session.scalar(
-        select(FmAsset).where(
-            FmAsset.id == asset_id, FmAsset.provider_tenant_id == provider_tenant_id
-        )
-    )
-    if asset is None:
-        raise not_found("Asset")
-    return asset
+    query = select(FmAsset).where(FmAsset.id == asset_id)
+    return await one_or_404(session, scoped(query, FmAsset, provider_tenant_id), "Asset")
 
 
 async def get(session: AsyncSession, provider_tenant_id: str, asset_id: str) -> dict[str, Any]:
@@ -135,12 +128,12 @@ async def update(
     current = wire.asset(asset)
     _check_location(e, {**current, **given})
     if given.get("ref") and await _ref_taken(session, provider_tenant_id, given["ref"], asset.id):
-        e.add("ref", "you already have an asset with this ref")
+        e.add("ref", REF_TAKEN)
     e.raise_if_any()
     for name, value in cols.items():
         setattr(asset, name, value)
     asset.modified = now
-    await session.flush()
+    await flush_unique(session, "ref", REF_TAKEN)
     view = wire.asset(asset)
     await session.commit()
     return view

@@ -1,6 +1,10 @@
 """Availability variations: a provider declares that, for a period, a different capacity than
 contracted is available under one of its obligations. SOs read what their providers declared;
-an instruction asking for more than the declared minimum over its period is flagged."""
+an instruction asking for more than the declared minimum over its period is flagged.
+
+Declarations are never edited: where several cover the same time, the newest one counts, so a
+provider corrects a declaration by declaring again (a lower figure followed by a higher one for
+the same hours means the higher one is available)."""
 
 from __future__ import annotations
 
@@ -15,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from flexhub.platform.flexmarket import obligations, wire
 from flexhub.platform.flexmarket.fields import Errors
 from flexhub.platform.flexmarket.paging import Page, fetch
+from flexhub.platform.flexmarket.queries import scoped
 from flexhub.platform.flexmarket.schemas.obligations import VariationIn
 from flexhub.store.flexmarket import FmAvailabilityVariation
 
@@ -66,11 +71,7 @@ async def list_variations(
     provider_tenant_id: str | None = None,
     so_tenant_id: str | None = None,
 ) -> tuple[list[dict[str, Any]], int]:
-    query = select(V)
-    if provider_tenant_id is not None:
-        query = query.where(V.provider_tenant_id == provider_tenant_id)
-    if so_tenant_id is not None:
-        query = query.where(V.so_tenant_id == so_tenant_id)
+    query = scoped(select(V), V, provider_tenant_id, so_tenant_id)
     if obligation_id is not None:
         query = query.where(V.obligation_id == obligation_id)
     rows, count = await fetch(session, query.order_by(V.created, V.id), page)
@@ -80,12 +81,20 @@ async def list_variations(
 async def declared_minimum(
     session: AsyncSession, obligation_id: str, start: datetime, end: datetime
 ) -> Decimal | None:
-    """The least capacity declared available by a variation overlapping ``[start, end)``."""
-    values = (
+    """The least capacity declared available at any time in ``[start, end)``, each instant
+    governed by the newest declaration covering it; None where nothing was declared."""
+    rows = (
         await session.scalars(
-            select(V.available_capacity).where(
-                V.obligation_id == obligation_id, V.start < end, V.end > start
-            )
+            select(V)
+            .where(V.obligation_id == obligation_id, V.start < end, V.end > start)
+            .order_by(V.created.desc(), V.id.desc())
         )
     ).all()
-    return min((Decimal(v) for v in values), default=None)
+    cuts = sorted({start, end, *(v.start for v in rows), *(v.end for v in rows)})
+    governing = []
+    for low, high in zip(cuts, cuts[1:], strict=False):
+        if start <= low and high <= end:
+            newest = next((v for v in rows if v.start <= low and high <= v.end), None)
+            if newest is not None:
+                governing.append(Decimal(newest.available_capacity))
+    return min(governing, default=None)

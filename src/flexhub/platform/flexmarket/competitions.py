@@ -3,18 +3,19 @@ their SO, and by a provider only when it holds an obligation under them."""
 
 from __future__ import annotations
 
+import math
 import uuid
 from datetime import date, datetime
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import available_timezones
 
 from sqlalchemy import exists, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from flexhub.platform.errors import not_found
 from flexhub.platform.flexmarket import wire
 from flexhub.platform.flexmarket.fields import NEED_DIRECTIONS, Errors
 from flexhub.platform.flexmarket.paging import Page, fetch
+from flexhub.platform.flexmarket.queries import flush_unique, one_or_404, scoped
 from flexhub.platform.flexmarket.schemas.competitions import CompetitionIn
 from flexhub.store.flexmarket import (
     FmCompetition,
@@ -25,6 +26,9 @@ from flexhub.store.flexmarket import (
 
 BANK_HOLIDAYS = ("included", "excluded")
 DEFAULT_RESPOND_WITHIN = 3600
+POSTCODE_LENGTH = 16
+REF_TAKEN = "a competition with this ref already exists"
+_ZONES = frozenset(available_timezones()) - {"localtime", "Factory"}
 
 
 def check_direction(errors: Errors, power_type: str | None, need: str, field: str) -> None:
@@ -33,21 +37,55 @@ def check_direction(errors: Errors, power_type: str | None, need: str, field: st
         errors.add(field, f"must be one of: {', '.join(allowed)} (power_type {power_type})")
 
 
+def _is_position(p: Any) -> bool:
+    """``[longitude, latitude]`` or with an altitude: finite numbers (JSON read by Python may
+    carry NaN and Infinity, which no database or response can hold), on the globe."""
+    if not isinstance(p, list) or len(p) not in (2, 3):
+        return False
+    if not all(isinstance(n, int | float) and not isinstance(n, bool) for n in p):
+        return False
+    if not all(isinstance(n, int) or math.isfinite(n) for n in p):
+        return False
+    return -180 <= p[0] <= 180 and -90 <= p[1] <= 90
+
+
+def _is_ring(ring: Any) -> bool:
+    """A closed GeoJSON linear ring: at least four positions, the last the first again."""
+    if not isinstance(ring, list) or len(ring) < 4 or ring[0] != ring[-1]:
+        return False
+    return all(_is_position(p) for p in ring)
+
+
+def _is_polygon(rings: Any) -> bool:
+    return isinstance(rings, list) and bool(rings) and all(_is_ring(r) for r in rings)
+
+
 def _check_area(errors: Errors, area: dict[str, Any] | None) -> None:
     if area is None:
         return
-    if area.get("type") not in ("Polygon", "MultiPolygon") or not isinstance(
-        area.get("coordinates"), list
-    ):
+    kind, coordinates = area.get("type"), area.get("coordinates")
+    if set(area) != {"type", "coordinates"} or kind not in ("Polygon", "MultiPolygon"):
         errors.add("area", 'must be a GeoJSON Polygon or MultiPolygon ({"type", "coordinates"})')
+    elif not (
+        _is_polygon(coordinates)
+        if kind == "Polygon"
+        else isinstance(coordinates, list)
+        and bool(coordinates)
+        and all(_is_polygon(p) for p in coordinates)
+    ):
+        errors.add(
+            "area",
+            f"coordinates must be those of a {kind}: closed rings of at least four positions "
+            "[longitude, latitude] (finite numbers, -180 to 180 and -90 to 90)",
+        )
 
 
 def _timezone(errors: Errors, name: str | None) -> str:
+    """An IANA zone name; the aliases a system may also hold (``posix/...``, ``right/...``
+    with leap seconds, ``localtime``) are refused."""
     if name is None:
         return "UTC"
-    try:
-        ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
+    if name not in _ZONES:
         errors.add("timezone", "is not a known IANA timezone, e.g. Europe/London")
     return name
 
@@ -63,9 +101,10 @@ async def create(
     all_needs = tuple(n for pair in NEED_DIRECTIONS.values() for n in pair)
     if e.choice(body.need_direction, "need_direction", all_needs):
         check_direction(e, power_type, body.need_direction, "need_direction")
-    if not (len(body.currency) == 3 and body.currency.isalpha() and body.currency.isupper()):
-        e.add("currency", "must be an ISO 4217 code such as GBP")
+    e.code(body.currency, "currency", 3, "GBP")
     _check_area(e, body.area)
+    for i, postcode in enumerate(body.postcodes or []):
+        e.text(postcode, f"postcodes[{i}]", max_length=POSTCODE_LENGTH)
     zone = _timezone(e, body.timezone)
     holidays: list[date] = []
     for i, raw in enumerate(body.bank_holiday_dates or []):
@@ -124,7 +163,7 @@ async def create(
         )
     )
     if taken is not None:
-        e.add("ref", "a competition with this ref already exists")
+        e.add("ref", REF_TAKEN)
     e.raise_if_any()
     comp = FmCompetition(
         id=comp_id,
@@ -146,7 +185,7 @@ async def create(
         modified=now,
     )
     session.add(comp)
-    await session.flush()
+    await flush_unique(session, "ref", REF_TAKEN)
     session.add_all(rows)
     await session.flush()
     view = await competition_view(session, comp, now)
@@ -187,14 +226,10 @@ async def competition_view(
 
 
 async def own(session: AsyncSession, so_tenant_id: str, competition_id: str) -> FmCompetition:
-    comp = await session.scalar(
-        select(FmCompetition).where(
-            FmCompetition.id == competition_id, FmCompetition.so_tenant_id == so_tenant_id
-        )
+    query = select(FmCompetition).where(FmCompetition.id == competition_id)
+    return await one_or_404(
+        session, scoped(query, FmCompetition, so_tenant_id=so_tenant_id), "Competition"
     )
-    if comp is None:
-        raise not_found("Competition")
-    return comp
 
 
 async def for_so(
@@ -223,9 +258,5 @@ async def for_provider(
         FmObligation.competition_id == FmCompetition.id,
         FmObligation.provider_tenant_id == provider_tenant_id,
     )
-    comp = await session.scalar(
-        select(FmCompetition).where(FmCompetition.id == competition_id, holds)
-    )
-    if comp is None:
-        raise not_found("Competition")
-    return await competition_view(session, comp, now)
+    query = select(FmCompetition).where(FmCompetition.id == competition_id, holds)
+    return await competition_view(session, await one_or_404(session, query, "Competition"), now)

@@ -15,11 +15,21 @@ from typing import Any
 
 from flexhub.platform.errors import ApiError
 
-_DECIMAL = re.compile(r"^-?\d{1,12}(\.\d{1,9})?$")
-_TIME = re.compile(r"^([01]\d|2[0-3]):([0-5]\d):([0-5]\d)$")
-_DURATION = re.compile(r"^(?:(\d{1,4}) )?(\d{1,5}):([0-5]\d):([0-5]\d)$")
-_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-_DATETIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?(Z|[+-]\d{2}:\d{2})$")
+# re.ASCII: ``\d`` is 0-9 only (it would also match other scripts' digits, which int() and
+# Decimal() accept, so that "١.٥" would pass as a capacity and be shown back as written).
+_DECIMAL = re.compile(r"^-?\d{1,12}(\.\d{1,9})?$", re.ASCII)
+_TIME = re.compile(r"^([01]\d|2[0-3]):([0-5]\d):([0-5]\d)$", re.ASCII)
+_DURATION = re.compile(r"^(?:(\d{1,4}) )?(\d{1,5}):([0-5]\d):([0-5]\d)$", re.ASCII)
+_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$", re.ASCII)
+_DATETIME = re.compile(
+    r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?(Z|[+-]\d{2}:\d{2})$", re.ASCII
+)
+_CODE = re.compile(r"^[A-Z]+$", re.ASCII)
+# Dates and times outside these years are refused: nothing in a flexibility market is that far
+# off, and at the edges of Python's range (years 1 and 9999) a day or a timezone offset added
+# to a value would overflow.
+FIRST_DAY, LAST_DAY = date(1970, 1, 1), date(2999, 12, 31)
+_RANGE = f"must be between {FIRST_DAY} and {LAST_DAY}"
 
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 NEED_DIRECTIONS = {"active": ("deficit", "excess"), "reactive": ("import", "export")}
@@ -49,7 +59,11 @@ class Errors:
         self, value: Any, field: str, *, positive: bool = False, non_negative: bool = False
     ) -> Decimal | None:
         if not isinstance(value, str) or not _DECIMAL.fullmatch(value):
-            self.add(field, 'must be a decimal number written as a string, e.g. "1.500"')
+            self.add(
+                field,
+                'must be a decimal number written as a string, e.g. "1.500": digits only (no '
+                "exponent), at most 12 before the point and 9 after it",
+            )
             return None
         try:
             number = Decimal(value)
@@ -77,6 +91,9 @@ class Errors:
         if utc_only and parsed.utcoffset() != timedelta(0):
             self.add(field, "must be in UTC (ending in Z)")
             return None
+        if not FIRST_DAY <= parsed.date() <= LAST_DAY:
+            self.add(field, _RANGE)
+            return None
         return parsed.astimezone(UTC)
 
     def date(self, value: Any, field: str) -> date | None:
@@ -84,10 +101,14 @@ class Errors:
             self.add(field, "must be a date written YYYY-MM-DD")
             return None
         try:
-            return date.fromisoformat(value)
+            parsed = date.fromisoformat(value)
         except ValueError:
             self.add(field, "is not a valid date")
             return None
+        if not FIRST_DAY <= parsed <= LAST_DAY:
+            self.add(field, _RANGE)
+            return None
+        return parsed
 
     def time_of_day(self, value: Any, field: str) -> time | None:
         match = _TIME.fullmatch(value) if isinstance(value, str) else None
@@ -121,6 +142,13 @@ class Errors:
             return None
         if len(value) > max_length:
             self.add(field, f"must be at most {max_length} characters")
+            return None
+        return value
+
+    def code(self, value: Any, field: str, length: int, example: str) -> str | None:
+        """An ISO code of ``length`` upper-case ASCII letters (currency, country)."""
+        if not isinstance(value, str) or len(value) != length or not _CODE.fullmatch(value):
+            self.add(field, f"must be {length} upper-case letters, e.g. {example}")
             return None
         return value
 
@@ -188,8 +216,8 @@ def parse_filter_instant(name: str, value: str | None, *, upper: bool) -> dateti
         errors.raise_if_any()
         start = datetime.combine(parsed_day, time(), tzinfo=UTC)
         return start + timedelta(days=1) if upper else start
-    parsed = errors.utc_datetime(value, name, utc_only=False)
-    if parsed is None:
-        errors.fields[name] = ["must be a date (YYYY-MM-DD) or an ISO-8601 time"]
+    if not _DATETIME.fullmatch(value):
+        errors.add(name, "must be a date (YYYY-MM-DD) or an ISO-8601 time")
+    parsed = None if errors else errors.utc_datetime(value, name, utc_only=False)
     errors.raise_if_any()
     return parsed + timedelta(microseconds=1) if upper else parsed

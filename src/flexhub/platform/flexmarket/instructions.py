@@ -15,10 +15,11 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
 
-from flexhub.platform.errors import conflict, not_found
-from flexhub.platform.flexmarket import lifecycle, wire
+from flexhub.platform.errors import conflict
+from flexhub.platform.flexmarket import lifecycle, webhooks, wire
 from flexhub.platform.flexmarket.fields import Errors, iso
 from flexhub.platform.flexmarket.paging import Page, fetch
+from flexhub.platform.flexmarket.queries import one_or_404, scoped
 from flexhub.store.flexmarket import FmDispatchInstruction
 
 D = FmDispatchInstruction
@@ -42,17 +43,10 @@ async def find(
     lock: bool = False,
 ) -> FmDispatchInstruction:
     """The instruction if it belongs to the given tenant(s); 404 otherwise."""
-    query = select(D).where(D.id == instruction_id)
-    if provider_tenant_id is not None:
-        query = query.where(D.provider_tenant_id == provider_tenant_id)
-    if so_tenant_id is not None:
-        query = query.where(D.so_tenant_id == so_tenant_id)
+    query = scoped(select(D).where(D.id == instruction_id), D, provider_tenant_id, so_tenant_id)
     if lock:
         query = query.with_for_update().execution_options(populate_existing=True)
-    row = await session.scalar(query)
-    if row is None:
-        raise not_found("Dispatch instruction")
-    return row
+    return await one_or_404(session, query, "Dispatch instruction")
 
 
 async def settled(
@@ -82,10 +76,11 @@ async def so_dispatch_detail(
     session: AsyncSession, so_tenant_id: str, instruction_id: str, now: datetime
 ) -> dict[str, Any]:
     """``GET /so/v1/dispatches/{id}/``: the instruction with the provider's answer (``status``,
-    ``responded_at``, ``reason``). Returns a fresh dict that callers may extend (for example
-    with the delivery state of its webhooks)."""
+    ``responded_at``, ``reason``) and the delivery state of the webhooks about it
+    (``webhook_deliveries``)."""
     row = await settled(session, instruction_id, now, so_tenant_id=so_tenant_id)
-    return wire.instruction(row)
+    deliveries = await webhooks.delivery_state(session, row.provider_tenant_id, row.id, row.created)
+    return {**wire.instruction(row), "webhook_deliveries": deliveries}
 
 
 def check_filters(status: str | None) -> None:
@@ -107,13 +102,9 @@ async def list_instructions(
     """Oldest first (stable paging while new instructions arrive)."""
     check_filters(filters.status)
     scope = {"provider_tenant_id": provider_tenant_id, "so_tenant_id": so_tenant_id}
+    query = scoped(select(D), D, **scope)  # first: refuses no scope
     if await lifecycle.settle_instructions(session, now, **scope):
         await session.commit()
-    query = select(D)
-    if provider_tenant_id is not None:
-        query = query.where(D.provider_tenant_id == provider_tenant_id)
-    if so_tenant_id is not None:
-        query = query.where(D.so_tenant_id == so_tenant_id)
     if filters.status is not None:
         query = query.where(D.status == filters.status)
     if filters.obligation_id is not None:

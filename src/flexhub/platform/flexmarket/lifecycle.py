@@ -18,12 +18,13 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, or_, select, true, update
+from sqlalchemy import ColumnElement, and_, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
 
 from flexhub.platform.flexmarket import wire
 from flexhub.platform.flexmarket.publish import publish
+from flexhub.platform.flexmarket.queries import tenant_clause
 from flexhub.store.flexmarket import FmDispatchInstruction, FmObligation
 
 OPEN_OBLIGATION = ("awarded", "active")
@@ -47,13 +48,24 @@ async def _transition(
     return True
 
 
-def _scope(model: Any, provider_tenant_id: str | None, so_tenant_id: str | None) -> ColumnElement:
-    clauses = []
-    if provider_tenant_id is not None:
-        clauses.append(model.provider_tenant_id == provider_tenant_id)
-    if so_tenant_id is not None:
-        clauses.append(model.so_tenant_id == so_tenant_id)
-    return and_(*clauses) if clauses else true()
+async def _due(
+    session: AsyncSession,
+    model: Any,
+    due: ColumnElement[bool],
+    provider_tenant_id: str | None,
+    so_tenant_id: str | None,
+    ids: list[str] | None,
+    limit: int | None,
+) -> list[Any]:
+    """The rows of ``model`` matching ``due``, oldest first: the caller's, or every tenant's
+    for the sweeper (which passes neither tenant); only ``ids`` when given."""
+    query = select(model).where(due)
+    if provider_tenant_id is not None or so_tenant_id is not None:
+        query = query.where(tenant_clause(model, provider_tenant_id, so_tenant_id))
+    if ids is not None:
+        query = query.where(model.id.in_(ids))
+    query = query.order_by(model.created, model.id).limit(limit)
+    return list((await session.scalars(query)).all())
 
 
 async def settle_instructions(
@@ -72,11 +84,8 @@ async def settle_instructions(
         and_(d.status == "pending", d.respond_by <= now),
         and_(d.status == "accepted", d.ends_at <= now),
     )
-    query = select(d).where(due, _scope(d, provider_tenant_id, so_tenant_id))
-    if ids is not None:
-        query = query.where(d.id.in_(ids))
     changed = 0
-    for row in (await session.scalars(query.order_by(d.created, d.id).limit(limit))).all():
+    for row in await _due(session, d, due, provider_tenant_id, so_tenant_id, ids, limit):
         if row.status == "pending":
             if await _transition(session, d, row, "pending", "expired", now):
                 changed += 1
@@ -114,11 +123,8 @@ async def settle_obligations(
         and_(o.status == "awarded", o.starts_at <= now),
         and_(o.status.in_(OPEN_OBLIGATION), o.ends_at <= now),
     )
-    query = select(o).where(due, _scope(o, provider_tenant_id, so_tenant_id))
-    if ids is not None:
-        query = query.where(o.id.in_(ids))
     changed = 0
-    for ob in (await session.scalars(query.order_by(o.created, o.id).limit(limit))).all():
+    for ob in await _due(session, o, due, provider_tenant_id, so_tenant_id, ids, limit):
         old, new = ob.status, obligation_status(ob, now)
         if new != old and await _transition(session, o, ob, old, new, now):
             changed += 1

@@ -11,14 +11,14 @@ from __future__ import annotations
 import time
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from flexhub.config import RetryPolicy, Settings
 from flexhub.platform.delivery.channels import Prepared, register
-from flexhub.platform.flexmarket.publish import CHANNEL
+from flexhub.platform.delivery.fanout import resolve
+from flexhub.platform.flexmarket.publish import CHANNEL, SUBSCRIPTIONS
 from flexhub.store.delivery import DeliveryAttempt, OutboxRow
-from flexhub.store.flexmarket_webhooks import FmEvent, FmSubscription
+from flexhub.store.flexmarket_webhooks import FmEvent
 
 if TYPE_CHECKING:
     from flexhub.platform.context import PlatformContext
@@ -47,16 +47,16 @@ class FlexMarketChannel:
     async def prepare(
         self, session: AsyncSession, rows: list[OutboxRow], ctx: PlatformContext
     ) -> dict[str, Prepared | None]:
-        subs = await _by_id(session, FmSubscription, {r.subscription_id for r in rows})
-        events = await _by_id(session, FmEvent, {r.event_id for r in rows})
+        targets = await resolve(session, rows, SUBSCRIPTIONS, FmEvent)
         ctx.keys.refresh()
         now = int(time.time())
         out: dict[str, Prepared | None] = {}
         for row in rows:
-            sub, event = subs.get(row.subscription_id), events.get(row.event_id)
-            if sub is None or event is None or not sub.active or sub.tenant_id != row.tenant_id:
+            target = targets[row.id]
+            if target is None:
                 out[row.id] = None
                 continue
+            sub, event = target
             token = ctx.keys.sign(event_claims(event, ctx.settings.base_url, now))
             out[row.id] = Prepared(
                 url=sub.url,
@@ -71,11 +71,6 @@ class FlexMarketChannel:
     ) -> None:
         """Nothing to keep on the subscription: its health is the delivery log."""
         return None
-
-
-async def _by_id(session: AsyncSession, model: type, ids: set[str]) -> dict[str, Any]:
-    found = await session.scalars(select(model).where(model.id.in_(ids)))
-    return {obj.id: obj for obj in found}
 
 
 register(FlexMarketChannel())

@@ -12,12 +12,12 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from flexhub.platform.errors import not_found
 from flexhub.platform.flexmarket import lifecycle, wire
 from flexhub.platform.flexmarket.competitions import check_direction
 from flexhub.platform.flexmarket.fields import Errors
 from flexhub.platform.flexmarket.paging import Page, fetch
 from flexhub.platform.flexmarket.publish import publish
+from flexhub.platform.flexmarket.queries import one_or_404, scoped
 from flexhub.platform.flexmarket.schemas.obligations import ObligationIn
 from flexhub.store.flexmarket import (
     FmAsset,
@@ -57,6 +57,14 @@ def _rates(e: Errors, body: ObligationIn) -> list[dict[str, str]]:
         e.decimal(rate.value, f"rates[{i}].value", non_negative=True)
         rates.append({"type": rate.type, "value": rate.value})
     return rates
+
+
+def _check_planned(e: Errors, planned: list[str]) -> None:
+    """Planned assets are not registered here: only their ids' shape is checked."""
+    if len(set(planned)) != len(planned):
+        e.add("assets.planned", "lists an asset more than once")
+    for i, asset_id in enumerate(planned):
+        e.text(asset_id, f"assets.planned[{i}]", max_length=64)
 
 
 async def _check_assets(
@@ -131,6 +139,7 @@ async def award(
     rates = _rates(e, body)
     if partner is not None:
         await _check_assets(session, e, partner.id, body.assets.flex)
+    _check_planned(e, body.assets.planned)
     e.raise_if_any()
     assert comp is not None and found is not None and capacity is not None
     window = found[0]
@@ -198,13 +207,9 @@ async def list_obligations(
 ) -> tuple[list[dict[str, Any]], int]:
     """The caller's obligations (a provider's, or an SO's), statuses brought up to date."""
     scope = {"provider_tenant_id": provider_tenant_id, "so_tenant_id": so_tenant_id}
-    await lifecycle.settle_obligations(session, now, **scope)
-    await session.commit()
-    query = select(FmObligation)
-    if provider_tenant_id is not None:
-        query = query.where(FmObligation.provider_tenant_id == provider_tenant_id)
-    if so_tenant_id is not None:
-        query = query.where(FmObligation.so_tenant_id == so_tenant_id)
+    query = scoped(select(FmObligation), FmObligation, **scope)  # first: refuses no scope
+    if await lifecycle.settle_obligations(session, now, **scope):
+        await session.commit()
     rows, count = await fetch(session, _filtered(query, filters), page)
     return [wire.obligation(o) for o in rows], count
 
@@ -218,14 +223,8 @@ async def find(
 ) -> FmObligation:
     """The obligation if it belongs to the given tenant(s); 404 otherwise."""
     query = select(FmObligation).where(FmObligation.id == obligation_id)
-    if provider_tenant_id is not None:
-        query = query.where(FmObligation.provider_tenant_id == provider_tenant_id)
-    if so_tenant_id is not None:
-        query = query.where(FmObligation.so_tenant_id == so_tenant_id)
-    ob = await session.scalar(query)
-    if ob is None:
-        raise not_found("Obligation")
-    return ob
+    query = scoped(query, FmObligation, provider_tenant_id, so_tenant_id)
+    return await one_or_404(session, query, "Obligation")
 
 
 async def get_obligation(

@@ -8,14 +8,14 @@ import uuid
 from typing import Any
 
 from pydantic_core import to_jsonable_python
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from flexhub.platform.delivery.outbox import enqueue
+from flexhub.platform.delivery.fanout import Subscriptions, notify_subscribers
 from flexhub.store.base import utcnow
 from flexhub.store.flexmarket_webhooks import FmEvent, FmSubscription
 
 CHANNEL = "flexmarket"
+SUBSCRIPTIONS = Subscriptions(FmSubscription, enabled="active", types="events")
 
 EVENT_TYPES = (
     "dispatch_instruction.created",
@@ -45,18 +45,12 @@ async def publish(
         created=utcnow(),
     )
     session.add(event)
-    subscriptions = await session.scalars(
-        select(FmSubscription).where(
-            FmSubscription.tenant_id == tenant_id, FmSubscription.active.is_(True)
-        )
-    )
-    wanted = [s.id for s in subscriptions if event_type in (s.events or [])]
-    await enqueue(
+    await notify_subscribers(
         session,
+        SUBSCRIPTIONS,
         tenant_id=tenant_id,
         channel=CHANNEL,
         event_id=event.id,
         event_type=event_type,
-        subscription_ids=wanted,
     )
     return event

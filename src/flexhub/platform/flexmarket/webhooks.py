@@ -5,19 +5,22 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from flexhub.platform.delivery.ssrf import validate_url
-from flexhub.platform.errors import bad_request, not_found
+from flexhub.platform.errors import bad_request
+from flexhub.platform.flexmarket.fields import iso
 from flexhub.platform.flexmarket.paging import Page, fetch
 from flexhub.platform.flexmarket.publish import CHANNEL, EVENT_TYPES
+from flexhub.platform.flexmarket.queries import one_or_404
 from flexhub.platform.keys import KeyStore
 from flexhub.store.base import utcnow
-from flexhub.store.delivery import DeliveryAttempt
-from flexhub.store.flexmarket_webhooks import FmSubscription
+from flexhub.store.delivery import DeliveryAttempt, OutboxRow
+from flexhub.store.flexmarket_webhooks import FmEvent, FmSubscription
 
 MAX_URL_LENGTH = 2000
 _UNSET: Any = object()
@@ -98,14 +101,10 @@ async def create_subscription(
 
 
 async def get_subscription(session: AsyncSession, tenant_id: str, sub_id: str) -> FmSubscription:
-    sub = await session.scalar(
-        select(FmSubscription).where(
-            FmSubscription.tenant_id == tenant_id, FmSubscription.id == sub_id
-        )
+    query = select(FmSubscription).where(
+        FmSubscription.tenant_id == tenant_id, FmSubscription.id == sub_id
     )
-    if sub is None:
-        raise not_found("Subscription")
-    return sub
+    return await one_or_404(session, query, "Subscription")
 
 
 async def list_subscriptions(
@@ -173,3 +172,37 @@ async def list_deliveries(
         query = query.where(DeliveryAttempt.event_id == event_id)
     query = query.order_by(DeliveryAttempt.attempted_at.desc(), DeliveryAttempt.id.desc())
     return await fetch(session, query, page)
+
+
+async def delivery_state(
+    session: AsyncSession, tenant_id: str, subject_id: str, since: datetime
+) -> list[dict[str, Any]]:
+    """How the webhooks about one object (events whose ``data.id`` is ``subject_id``,
+    published to ``tenant_id`` from ``since`` on) are being delivered: one entry per
+    notification (event and subscription), oldest first. For another tenant to read (the SO
+    of an instruction), so without the subscriptions' ids or URLs."""
+    events = select(FmEvent.id).where(
+        FmEvent.tenant_id == tenant_id,
+        FmEvent.created >= since,
+        FmEvent.data["id"].as_string() == subject_id,
+    )
+    rows = await session.scalars(
+        select(OutboxRow)
+        .where(
+            OutboxRow.tenant_id == tenant_id,
+            OutboxRow.channel == CHANNEL,
+            OutboxRow.event_id.in_(events),
+        )
+        .order_by(OutboxRow.created_at, OutboxRow.id)
+    )
+    return [
+        {
+            "event": row.event_type,
+            "event_id": row.event_id,
+            "status": row.status,
+            "attempts": row.attempts,
+            "next_attempt_at": iso(row.next_attempt_at) if row.status == "pending" else None,
+            "completed_at": iso(row.completed_at),
+        }
+        for row in rows
+    ]

@@ -4,6 +4,10 @@ holidays and daily window, in the competition's timezone. No database, no HTTP.
 A window ``start_time``-``end_time`` happens on each service day ``d`` of the obligation
 (``start <= d < end``, bank holidays removed when excluded); when ``end_time <= start_time`` it
 runs past midnight into the day after ``d``. An instruction must lie inside one happening.
+
+On the days the clocks change, the window is open while the local clock reads from
+``start_time`` to ``end_time``: a time the clocks skip is the moment they jump past it, and a
+time they repeat opens the window at its first occurrence and closes it at its last.
 """
 
 from __future__ import annotations
@@ -14,6 +18,25 @@ from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from flexhub.platform.flexmarket.fields import DAYS, hms
+
+
+def local_instant(day: date, at: time, zone: ZoneInfo, *, last: bool = False) -> datetime:
+    """The UTC instant at which the clocks of ``zone`` read ``at`` on ``day``: the first (or,
+    with ``last``, the last) time they do; for a time they skip, the moment they jump."""
+    naive = datetime.combine(day, at)
+    instant = naive.replace(tzinfo=zone, fold=int(last)).astimezone(UTC)
+    if instant.astimezone(zone).replace(tzinfo=None) == naive:
+        return instant
+    # Skipped. fold=0 reads it with the offset before the jump (an instant after the jump),
+    # fold=1 with the offset after it (an instant before): the jump lies between, on a whole
+    # second, and is the first instant whose local reading is not earlier than ``at``.
+    low = int(naive.replace(tzinfo=zone, fold=1).timestamp())
+    high = int(naive.replace(tzinfo=zone, fold=0).timestamp())
+    while high - low > 1:
+        middle = (low + high) // 2
+        reading = datetime.fromtimestamp(middle, zone).replace(tzinfo=None)
+        low, high = (low, middle) if reading >= naive else (middle, high)
+    return datetime.fromtimestamp(high, UTC)
 
 
 @dataclass(frozen=True)
@@ -30,10 +53,11 @@ class Window:
     def happening(self, d: date) -> tuple[datetime, datetime]:
         """The UTC start and end of the window that opens on local day ``d``."""
         zone = ZoneInfo(self.timezone)
-        opens = datetime.combine(d, self.start_time, tzinfo=zone)
         close_day = d + timedelta(days=1) if self.end_time <= self.start_time else d
-        closes = datetime.combine(close_day, self.end_time, tzinfo=zone)
-        return opens.astimezone(UTC), closes.astimezone(UTC)
+        return (
+            local_instant(d, self.start_time, zone),
+            local_instant(close_day, self.end_time, zone, last=True),
+        )
 
     def day_refusal(self, d: date) -> str | None:
         """Why local day ``d`` has no window, or None."""

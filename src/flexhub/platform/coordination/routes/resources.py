@@ -12,7 +12,6 @@ from flexhub.platform.auth import Principal
 from flexhub.platform.coordination.schemas.assets import (
     PostLocationBoundResourceRequest,
     PostVehicleResourceRequest,
-    bound_resource_wire,
     path_id,
     resource_wire,
 )
@@ -31,7 +30,7 @@ async def get_location_resources(
 ) -> list[dict]:
     user_id, location_id = path_id(userId, "User"), path_id(locationId, "Location")
     rows = await service.list_location_resources(session, principal.tenant_id, user_id, location_id)
-    return [bound_resource_wire(r) for r in rows]
+    return [resource_wire(r) for r in rows]
 
 
 @router.post("/users/{userId}/locations/{locationId}/resources", status_code=201)
@@ -52,7 +51,7 @@ async def post_location_resource(
         body.resourceType,
         body.meterPointId,
     )
-    return bound_resource_wire(resource)
+    return resource_wire(resource)
 
 
 @router.post(

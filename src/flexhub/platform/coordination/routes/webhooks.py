@@ -38,6 +38,33 @@ async def get_webhooks(
     return {"webhooks": [webhook_wire(h) for h in hooks]}
 
 
+def _change(
+    body: PostWebhookRequest | PutWebhookRequest | PatchWebhookRequest, ctx: PlatformContext
+) -> service.WebhookChange:
+    return service.checked_change(
+        url=body.webhookUrl,
+        types=body.notificationTypes,
+        name=body.name,
+        secret=body.webhookSecret,
+        enabled=getattr(body, "enabled", None),
+        allow_private=ctx.settings.webhook_allow_private,
+    )
+
+
+async def _update(
+    session: AsyncSession,
+    principal: Principal,
+    webhook_id: str,
+    change: service.WebhookChange,
+    *,
+    replace: bool,
+) -> dict:
+    hook = await service.update_webhook(
+        session, principal.tenant_id, webhook_id, change, replace=replace
+    )
+    return webhook_wire(hook)
+
+
 @router.post("/webhooks", status_code=201, response_model=GetWebhookResponse, openapi_extra=PROBLEM)
 async def post_webhook(
     body: PostWebhookRequest,
@@ -45,15 +72,7 @@ async def post_webhook(
     session: AsyncSession = Depends(get_session),
     ctx: PlatformContext = Depends(get_ctx),
 ) -> dict:
-    fields = service.full_fields(
-        url=body.webhookUrl,
-        types=body.notificationTypes,
-        name=body.name,
-        secret=body.webhookSecret,
-        enabled=None,
-        allow_private=ctx.settings.webhook_allow_private,
-    )
-    hook = await service.create_webhook(session, principal.tenant_id, fields)
+    hook = await service.create_webhook(session, principal.tenant_id, _change(body, ctx))
     return webhook_wire(hook)
 
 
@@ -103,16 +122,8 @@ async def put_webhook(
     session: AsyncSession = Depends(get_session),
     ctx: PlatformContext = Depends(get_ctx),
 ) -> dict:
-    fields = service.full_fields(
-        url=body.webhookUrl,
-        types=body.notificationTypes,
-        name=body.name,
-        secret=body.webhookSecret,
-        enabled=body.enabled,
-        allow_private=ctx.settings.webhook_allow_private,
-    )
-    hook = await service.replace_webhook(session, principal.tenant_id, webhookId, fields)
-    return webhook_wire(hook)
+    change = _change(body, ctx)
+    return await _update(session, principal, webhookId, change, replace=True)
 
 
 @router.patch("/webhooks/{webhookId}", response_model=GetWebhookResponse, openapi_extra=PROBLEM)
@@ -123,22 +134,17 @@ async def patch_webhook(
     session: AsyncSession = Depends(get_session),
     ctx: PlatformContext = Depends(get_ctx),
 ) -> dict:
-    hook = await service.patch_webhook(
-        session,
-        principal.tenant_id,
-        webhookId,
-        url=body.webhookUrl,
-        types=body.notificationTypes,
-        name=body.name,
-        secret=body.webhookSecret,
-        enabled=body.enabled,
-        allow_private=ctx.settings.webhook_allow_private,
-    )
-    return webhook_wire(hook)
+    change = _change(body, ctx)
+    return await _update(session, principal, webhookId, change, replace=False)
 
 
-# The document gives this 404 a JSON string body, so the route keeps the string error style.
-@router.delete("/webhooks/{webhookId}", status_code=204, response_class=Response)
+# The document gives this 400 problem+json but the 404 a JSON string body.
+@router.delete(
+    "/webhooks/{webhookId}",
+    status_code=204,
+    response_class=Response,
+    openapi_extra={**PROBLEM, **errors.STRING_404},
+)
 async def delete_webhook(
     webhookId: str,  # noqa: N803
     principal: Principal = Depends(provider),

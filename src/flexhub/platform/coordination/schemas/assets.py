@@ -155,23 +155,13 @@ def location_wire(location: Any, meter_point_ids: list[str]) -> dict[str, Any]:
 
 
 def resource_wire(resource: Any) -> dict[str, Any]:
-    """``GetResourceResponse`` (vehicles have no location)."""
+    """``GetResourceResponse``, and ``GetLocationBoundResourceResponse`` (the same fields,
+    ``locationId`` then never null); vehicles have no location."""
     return {
         "resourceId": resource.resource_id,
         "resourceType": resource.resource_type,
         "userId": resource.user_id,
         "locationId": resource.location_id,
-        "meterPointId": resource.meter_point_id,
-    }
-
-
-def bound_resource_wire(resource: Any) -> dict[str, Any]:
-    """``GetLocationBoundResourceResponse``."""
-    return {
-        "resourceId": resource.resource_id,
-        "resourceType": resource.resource_type,
-        "locationId": resource.location_id,
-        "userId": resource.user_id,
         "meterPointId": resource.meter_point_id,
     }
 

@@ -4,9 +4,11 @@
 
 from __future__ import annotations
 
+import re
+from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import AwareDatetime, BaseModel, Field
+from pydantic import AfterValidator, AwareDatetime, BaseModel, BeforeValidator, Field
 
 from flexhub.platform.coordination.schemas.common import Request
 
@@ -16,8 +18,32 @@ PriceArea = Literal[
 Currency = Literal["NOK", "EUR", "SEK", "DKK"]
 EnergyUnit = Literal["kWh", "MWh"]
 Id = Annotated[str, Field(min_length=1, max_length=200)]
-# ISO-8601 with an offset; parsed from the JSON string (the request base is strict otherwise)
-Timestamp = Annotated[AwareDatetime, Field(strict=False)]
+_DATE_TIME = re.compile(r"^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}")
+
+
+def _date_time_text(value: Any) -> Any:
+    """The document's ``format: date-time`` is a string: no Unix time, no booleans."""
+    if not isinstance(value, str) or not _DATE_TIME.match(value):
+        raise ValueError("must be an ISO 8601 date-time string such as 2026-03-04T00:00:00+00:00")
+    return value
+
+
+def _utc_instant(value: datetime) -> datetime:
+    """An instant that exists in UTC (year 1 to 9999 there, too)."""
+    try:
+        value.astimezone(UTC)
+    except OverflowError:
+        raise ValueError("is outside the range of instants (years 1 to 9999 in UTC)") from None
+    return value
+
+
+# ISO-8601 with an offset, parsed from the JSON string (the request base is strict otherwise)
+Timestamp = Annotated[
+    AwareDatetime,
+    Field(strict=False),
+    BeforeValidator(_date_time_text),
+    AfterValidator(_utc_instant),
+]
 # Responses carry times as the ISO strings the stored events and notifications use
 DateTimeText = Annotated[str, Field(json_schema_extra={"format": "date-time"})]
 Number = Annotated[float, Field(allow_inf_nan=False)]

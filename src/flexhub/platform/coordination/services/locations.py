@@ -10,7 +10,8 @@ Rules:
   PATCH changes only the fields it carries (``null`` = unchanged, ``[]`` clears the meters).
 - A location may have neither coordinates nor meters (it is then never eligible).
 - A resource whose meter leaves its location loses that ``meterPointId`` (set to null).
-- Every write recomputes the owner's eligibility in the same transaction.
+- Every write locks the owner first (so concurrent writes to one user take turns, see
+  ``eligibility.lock_users``) and recomputes its eligibility in the same transaction.
 """
 
 from __future__ import annotations
@@ -20,12 +21,14 @@ from dataclasses import dataclass, field
 from sqlalchemy import delete, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from flexhub.platform.coordination.services.transactions import committing
+from flexhub.platform.coordination.services.transactions import committing, delete_existing
 from flexhub.platform.coordination.services.users import require_user
 from flexhub.platform.engines import eligibility
 from flexhub.platform.errors import ApiError, bad_request, not_found
 from flexhub.store.base import utcnow
-from flexhub.store.coordination import EcLocation, EcLocationMeter, EcResource, EcUser
+from flexhub.store.coordination import EcLocation, EcLocationMeter, EcResource
+
+IN_SLICE = 1000  # values per IN (...) list
 
 
 @dataclass
@@ -68,10 +71,11 @@ async def meters_of(session: AsyncSession, tenant_id: str, location_id: str) -> 
 
 
 async def require_location(
-    session: AsyncSession, tenant_id: str, user_id: str, location_id: str
+    session: AsyncSession, tenant_id: str, user_id: str, location_id: str, *, lock: bool = False
 ) -> EcLocation:
-    """The user's location, after checking the user: 404 for either one missing."""
-    await require_user(session, tenant_id, user_id)
+    """The user's location, after checking (for a write: locking) the user: 404 for either
+    one missing."""
+    await require_user(session, tenant_id, user_id, lock=lock)
     location = await session.get(EcLocation, (tenant_id, location_id))
     if location is None or location.user_id != user_id:
         raise location_missing(location_id)
@@ -103,16 +107,18 @@ def _duplicate_meter(meters: list[str], field_name: str) -> None:
 
 
 async def _meter_owners(session: AsyncSession, tenant_id: str, meters: list[str]) -> dict[str, str]:
-    """meter point id → the location that holds it, for those already registered."""
-    if not meters:
-        return {}
-    rows = await session.execute(
-        select(EcLocationMeter.meter_point_id, EcLocationMeter.location_id).where(
-            EcLocationMeter.tenant_id == tenant_id,
-            EcLocationMeter.meter_point_id.in_(meters),
+    """meter point id → the location that holds it, for those already registered (asked in
+    slices: a batch may name more meters than one PostgreSQL statement can carry)."""
+    owners: dict[str, str] = {}
+    for start in range(0, len(meters), IN_SLICE):
+        rows = await session.execute(
+            select(EcLocationMeter.meter_point_id, EcLocationMeter.location_id).where(
+                EcLocationMeter.tenant_id == tenant_id,
+                EcLocationMeter.meter_point_id.in_(meters[start : start + IN_SLICE]),
+            )
         )
-    )
-    return dict(rows.all())
+        owners.update(rows.all())
+    return owners
 
 
 async def _check_meters_free(
@@ -195,7 +201,7 @@ async def create_location(
     session: AsyncSession, tenant_id: str, user_id: str, spec: LocationSpec
 ) -> LocationView:
     """404 unknown user; 409 taken locationId or meter point; else stored and committed."""
-    await require_user(session, tenant_id, user_id)
+    await require_user(session, tenant_id, user_id, lock=True)
     if await session.get(EcLocation, (tenant_id, spec.location_id)) is not None:
         message = f"locationId: a location with id '{spec.location_id}' already exists"
         raise ApiError(409, message, errors={"locationId": [message]})
@@ -223,7 +229,7 @@ async def replace_location(
             f"path's '{location_id}'",
             "locationId",
         )
-    location = await require_location(session, tenant_id, user_id, location_id)
+    location = await require_location(session, tenant_id, user_id, location_id, lock=True)
     await _check_meters_free(
         session, tenant_id, location_id, spec.meter_point_ids, "meterPointIds", 400
     )
@@ -240,7 +246,7 @@ async def replace_location(
 async def patch_location(
     session: AsyncSession, tenant_id: str, user_id: str, location_id: str, patch: LocationPatch
 ) -> LocationView:
-    location = await require_location(session, tenant_id, user_id, location_id)
+    location = await require_location(session, tenant_id, user_id, location_id, lock=True)
     if patch.meter_point_ids is not None:
         await _check_meters_free(
             session, tenant_id, location_id, patch.meter_point_ids, "meterPointIds", 409
@@ -264,14 +270,13 @@ async def delete_location(
     session: AsyncSession, tenant_id: str, user_id: str, location_id: str
 ) -> None:
     """Removes the location, its meters and its location-bound resources."""
-    await require_location(session, tenant_id, user_id, location_id)
-    async with committing(session, 409, "the location changed concurrently"):
-        await session.execute(
-            delete(EcLocation).where(
-                EcLocation.tenant_id == tenant_id, EcLocation.location_id == location_id
-            )
-        )
-        await eligibility.refresh_users(session, tenant_id, [user_id])
+    await require_location(session, tenant_id, user_id, location_id, lock=True)
+    statement = delete(EcLocation).where(
+        EcLocation.tenant_id == tenant_id, EcLocation.location_id == location_id
+    )
+    await delete_existing(session, statement, location_missing(location_id))
+    await eligibility.refresh_users(session, tenant_id, [user_id])
+    await session.commit()
 
 
 async def create_locations_batch(
@@ -281,16 +286,8 @@ async def create_locations_batch(
     unknown user, a taken or repeated locationId, a taken or repeated meter point id."""
     user_ids = sorted({u for u, _ in items})
     known: set[str] = set()
-    if user_ids:
-        known = set(
-            (
-                await session.scalars(
-                    select(EcUser.user_id).where(
-                        EcUser.tenant_id == tenant_id, EcUser.user_id.in_(user_ids)
-                    )
-                )
-            ).all()
-        )
+    if user_ids:  # locked, as for a single location
+        known = {u.user_id for u in await eligibility.lock_users(session, tenant_id, user_ids)}
     location_ids = [spec.location_id for _, spec in items]
     taken_locations: set[str] = set()
     if location_ids:

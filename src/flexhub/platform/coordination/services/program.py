@@ -19,6 +19,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from flexhub.platform.coordination.services.transactions import delete_existing
 from flexhub.platform.coordination.services.users import require_user
 from flexhub.platform.engines import compensation, eligibility
 from flexhub.platform.errors import bad_request, not_found
@@ -65,13 +66,10 @@ async def enroll(session: AsyncSession, tenant_id: str, user_id: str) -> EcEnrol
 
 async def unenroll(session: AsyncSession, tenant_id: str, user_id: str) -> None:
     await require_user(session, tenant_id, user_id)
-    if await session.get(EcEnrollment, (tenant_id, user_id)) is None:
-        raise not_found(f"Enrollment of user '{user_id}'")
-    await session.execute(
-        delete(EcEnrollment).where(
-            EcEnrollment.tenant_id == tenant_id, EcEnrollment.user_id == user_id
-        )
+    statement = delete(EcEnrollment).where(
+        EcEnrollment.tenant_id == tenant_id, EcEnrollment.user_id == user_id
     )
+    await delete_existing(session, statement, not_found(f"Enrollment of user '{user_id}'"))
     await session.commit()
 
 

@@ -83,27 +83,21 @@ def _check(path: str, payload: Any, event: EcEvent) -> dict[str, Any]:
     targets = list(event.payload.get("targets") or [])
     if isinstance(payload, EnergyUsageReportPayload):
         return _energy_usage(path, payload, event, targets)
-    if isinstance(payload, LocationEnergyUsageReportPayload):
+    if isinstance(payload, LocationEnergyUsageReportPayload | LocationEnergyUsagePlanReportPayload):
         _resolution(path, payload.resolution)
         _location_target(path, payload.locationId, payload.meterPointId, event, targets)
-        return {
-            "payloadType": kind,
-            "locationId": payload.locationId,
-            "meterPointId": payload.meterPointId,
-            "points": _curve(f"{path}.points", payload.points, required=True),
-            "resolution": HOURLY,
-        }
-    if isinstance(payload, LocationEnergyUsagePlanReportPayload):
-        _resolution(path, payload.resolution)
-        _location_target(path, payload.locationId, payload.meterPointId, event, targets)
-        return {
+        out = {
             "payloadType": kind,
             "locationId": payload.locationId,
             "meterPointId": payload.meterPointId,
             "resolution": HOURLY,
-            "baseline": _curve(f"{path}.baseline", payload.baseline, required=True),
-            "flexibility": _curve(f"{path}.flexibility", payload.flexibility, required=False),
         }
+        if isinstance(payload, LocationEnergyUsageReportPayload):
+            out["points"] = _curve(f"{path}.points", payload.points, required=True)
+        else:
+            out["baseline"] = _curve(f"{path}.baseline", payload.baseline, required=True)
+            out["flexibility"] = _curve(f"{path}.flexibility", payload.flexibility, required=False)
+        return out
     if isinstance(payload, ResourceLPCAcknowledgmentReportPayload):
         keys = ("resourceId", "locationId", "meterPointId")
     elif isinstance(payload, LocationLPCAcknowledgmentReportPayload):

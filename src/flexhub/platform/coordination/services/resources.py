@@ -4,28 +4,50 @@ a 400 (the document lists no 409 for resources)."""
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from flexhub.platform.coordination.services.locations import meters_of, require_location
-from flexhub.platform.coordination.services.transactions import committing
+from flexhub.platform.coordination.services.transactions import committing, delete_existing
 from flexhub.platform.coordination.services.users import require_user
-from flexhub.platform.errors import bad_request, not_found
+from flexhub.platform.errors import ApiError, bad_request, not_found
 from flexhub.store.base import utcnow
 from flexhub.store.coordination import EcResource
 
 VEHICLE = "Vehicle"
 
 
-async def _check_free(session: AsyncSession, tenant_id: str, resource_id: str) -> None:
-    if await session.get(EcResource, (tenant_id, resource_id)) is not None:
-        raise bad_request(
-            f"resourceId: a resource with id '{resource_id}' already exists", "resourceId"
-        )
+def new_resource(
+    tenant_id: str,
+    user_id: str,
+    resource_id: str,
+    resource_type: str,
+    *,
+    location_id: str | None = None,
+    meter_point_id: str | None = None,
+    simulated: bool = False,
+    now: datetime | None = None,
+) -> EcResource:
+    """A resource row (a vehicle has no location)."""
+    return EcResource(
+        tenant_id=tenant_id,
+        resource_id=resource_id,
+        user_id=user_id,
+        location_id=location_id,
+        resource_type=resource_type,
+        meter_point_id=meter_point_id,
+        simulated=simulated,
+        created_at=now or utcnow(),
+    )
 
 
 async def _store(session: AsyncSession, resource: EcResource) -> EcResource:
+    """Stored and committed; a taken ``resourceId`` (also one taken concurrently) is a 400."""
     message = f"resourceId: a resource with id '{resource.resource_id}' already exists"
+    if await session.get(EcResource, (resource.tenant_id, resource.resource_id)) is not None:
+        raise bad_request(message, "resourceId")
     async with committing(session, 400, message, "resourceId"):
         session.add(resource)
         await session.flush()
@@ -43,7 +65,7 @@ async def create_location_resource(
 ) -> EcResource:
     """404 for an unknown user or location; 400 for a meter the location does not have or a
     taken resourceId."""
-    await require_location(session, tenant_id, user_id, location_id)
+    await require_location(session, tenant_id, user_id, location_id, lock=True)
     if meter_point_id is not None:
         meters = await meters_of(session, tenant_id, location_id)
         if meter_point_id not in meters:
@@ -52,16 +74,13 @@ async def create_location_resource(
                 f"'{location_id}'",
                 "meterPointId",
             )
-    await _check_free(session, tenant_id, resource_id)
-    resource = EcResource(
-        tenant_id=tenant_id,
-        resource_id=resource_id,
-        user_id=user_id,
+    resource = new_resource(
+        tenant_id,
+        user_id,
+        resource_id,
+        resource_type,
         location_id=location_id,
-        resource_type=resource_type,
         meter_point_id=meter_point_id,
-        simulated=False,
-        created_at=utcnow(),
     )
     return await _store(session, resource)
 
@@ -86,19 +105,8 @@ async def create_vehicle(
             f"resourceType: a vehicle's resourceType must be '{VEHICLE}', not '{resource_type}'",
             "resourceType",
         )
-    await require_user(session, tenant_id, user_id)
-    await _check_free(session, tenant_id, resource_id)
-    resource = EcResource(
-        tenant_id=tenant_id,
-        resource_id=resource_id,
-        user_id=user_id,
-        location_id=None,
-        resource_type=VEHICLE,
-        meter_point_id=None,
-        simulated=False,
-        created_at=utcnow(),
-    )
-    return await _store(session, resource)
+    await require_user(session, tenant_id, user_id, lock=True)
+    return await _store(session, new_resource(tenant_id, user_id, resource_id, VEHICLE))
 
 
 async def list_user_resources(
@@ -117,15 +125,17 @@ async def list_user_resources(
 async def get_resource(session: AsyncSession, tenant_id: str, resource_id: str) -> EcResource:
     resource = await session.get(EcResource, (tenant_id, resource_id))
     if resource is None:
-        raise not_found(f"Resource '{resource_id}'")
+        raise resource_missing(resource_id)
     return resource
 
 
+def resource_missing(resource_id: str) -> ApiError:
+    return not_found(f"Resource '{resource_id}'")
+
+
 async def delete_resource(session: AsyncSession, tenant_id: str, resource_id: str) -> None:
-    await get_resource(session, tenant_id, resource_id)
-    await session.execute(
-        delete(EcResource).where(
-            EcResource.tenant_id == tenant_id, EcResource.resource_id == resource_id
-        )
+    statement = delete(EcResource).where(
+        EcResource.tenant_id == tenant_id, EcResource.resource_id == resource_id
     )
+    await delete_existing(session, statement, resource_missing(resource_id))
     await session.commit()

@@ -12,10 +12,12 @@ from __future__ import annotations
 import random
 import uuid
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from flexhub.platform.coordination.services.resources import VEHICLE, new_resource
 from flexhub.platform.engines import eligibility
 from flexhub.store.base import utcnow
 from flexhub.store.coordination import EcLocation, EcLocationMeter, EcResource, EcUser
@@ -91,9 +93,9 @@ async def create_simulated_partner(
             )
         )
         for kind in rng.sample(RESOURCE_TYPES, rng.randint(1, 2)):
-            resources.append(_resource(tenant_id, user_id, location_id, kind, now))
+            resources.append(_resource(tenant_id, user_id, kind, location_id, now))
         if rng.random() < 0.5:
-            resources.append(_resource(tenant_id, user_id, None, "Vehicle", now))
+            resources.append(_resource(tenant_id, user_id, VEHICLE, None, now))
     # the tables have no ORM relationships, so insert parents before children explicitly
     for rows in (users, locations, meters + resources):
         session.add_all(rows)
@@ -108,35 +110,34 @@ async def create_simulated_partner(
     )
 
 
-def _resource(tenant_id: str, user_id: str, location_id: str | None, kind: str, now) -> EcResource:  # noqa: ANN001
-    return EcResource(
-        tenant_id=tenant_id,
-        resource_id=str(uuid.uuid4()),
-        user_id=user_id,
+def _resource(
+    tenant_id: str, user_id: str, kind: str, location_id: str | None, now: datetime
+) -> EcResource:
+    return new_resource(
+        tenant_id,
+        user_id,
+        str(uuid.uuid4()),
+        kind,
         location_id=location_id,
-        resource_type=kind,
-        meter_point_id=None,
         simulated=True,
-        created_at=now,
+        now=now,
     )
 
 
 async def delete_simulated_partner(session: AsyncSession, tenant_id: str) -> None:
     """Remove every simulated row of the partner (their enrollments and meters with them);
-    eligible simulated users leave in one UserEligibility event."""
-    users = (
-        await session.scalars(
-            select(EcUser).where(EcUser.tenant_id == tenant_id, EcUser.simulated.is_(True))
-        )
-    ).all()
-    await eligibility.users_deleted(session, tenant_id, users)
+    eligible simulated users leave in one UserEligibility event (only the request that
+    actually deleted them publishes it)."""
     await session.execute(
         delete(EcResource).where(EcResource.tenant_id == tenant_id, EcResource.simulated.is_(True))
     )
     await session.execute(
         delete(EcLocation).where(EcLocation.tenant_id == tenant_id, EcLocation.simulated.is_(True))
     )
-    await session.execute(
-        delete(EcUser).where(EcUser.tenant_id == tenant_id, EcUser.simulated.is_(True))
+    deleted = await session.execute(
+        delete(EcUser)
+        .where(EcUser.tenant_id == tenant_id, EcUser.simulated.is_(True))
+        .returning(EcUser.user_id, EcUser.eligible)
     )
+    await eligibility.users_deleted(session, tenant_id, deleted.all())
     await session.commit()

@@ -9,6 +9,7 @@ The simulated UserEligibility event changes nobody's eligibility.
 from __future__ import annotations
 
 import random
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -18,6 +19,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from flexhub.platform.coordination.events import create_event, iso
 from flexhub.platform.coordination.schemas.events import (
     LPCDataPoint,
+    LPCLocationTarget,
+    LPCResourceTarget,
     PriceCurve,
     SimulateLocationLPCEventRequest,
     SimulatePriceCurveEventRequest,
@@ -199,64 +202,82 @@ def lpc_points(path: str, given: list[LPCDataPoint] | None, now: datetime) -> li
 async def simulate_location_lpc(
     session: AsyncSession, tenant_id: str, req: SimulateLocationLPCEventRequest
 ) -> EcEvent:
-    data = await PartnerData.load(session, tenant_id)
-    now = utcnow()
-    targets = []
-    if req.locations:
-        seen: set[tuple[str, str]] = set()
-        for i, item in enumerate(req.locations):
-            path = f"locations[{i}]"
-            location_id, meter = data.location_meter(
-                f"{path}.location", item.location.locationId, item.location.meterPointId
-            )
-            if (location_id, meter) in seen:
-                raise bad_request(f"{path}: this target is listed more than once", path)
-            seen.add((location_id, meter))
-            points = lpc_points(f"{path}.points", item.points, now)
-            targets.append(location_lpc_target(location_id, meter, points))
-    else:
-        for location_id, meter in data.default_location_meters()[:MAX_DEFAULT_TARGETS]:
-            targets.append(location_lpc_target(location_id, meter, lpc_points("", None, now)))
-        if not targets:
-            raise bad_request(
-                "locations: you have no location with a meter point id to limit; add one "
-                "(or POST /simulation/partner) or list the targets",
-                "locations",
-            )
-    return await _commit_event(
-        session, tenant_id, {"targets": targets, "payloadType": "LocationLPC"}
+    def resolve(data: PartnerData, path: str, item: LPCLocationTarget) -> tuple:
+        spec = item.location
+        target = data.location_meter(f"{path}.location", spec.locationId, spec.meterPointId)
+        return target, target  # one target per (location, meter)
+
+    return await _lpc_event(
+        session,
+        tenant_id,
+        "LocationLPC",
+        field="locations",
+        items=req.locations,
+        resolve=resolve,
+        defaults=PartnerData.default_location_meters,
+        build=location_lpc_target,
+        what="location with a meter point id",
     )
 
 
 async def simulate_resource_lpc(
     session: AsyncSession, tenant_id: str, req: SimulateResourceLPCEventRequest
 ) -> EcEvent:
+    def resolve(data: PartnerData, path: str, item: LPCResourceTarget) -> tuple:
+        spec = item.resource
+        target = data.resource_location_meter(
+            f"{path}.resource", spec.resourceId, spec.locationId, spec.meterPointId
+        )
+        return target[0], target  # one target per resource
+
+    return await _lpc_event(
+        session,
+        tenant_id,
+        "ResourceLPC",
+        field="resources",
+        items=req.resources,
+        resolve=resolve,
+        defaults=PartnerData.default_resource_meters,
+        build=resource_lpc_target,
+        what="resource at a location with a meter point id",
+    )
+
+
+async def _lpc_event(
+    session: AsyncSession,
+    tenant_id: str,
+    payload_type: str,
+    *,
+    field: str,
+    items: list | None,
+    resolve: Callable[..., tuple],
+    defaults: Callable[[PartnerData], list],
+    build: Callable[..., dict],
+    what: str,
+) -> EcEvent:
+    """An LPC event with a target per item the request lists under ``field`` (``resolve``
+    checks it: ``(identity, target)``; an identity may appear once), or, when it lists none,
+    one per default target of the partner; ``build(*target, points)`` makes each."""
     data = await PartnerData.load(session, tenant_id)
     now = utcnow()
     targets = []
-    if req.resources:
-        seen: set[str] = set()
-        for i, item in enumerate(req.resources):
-            path = f"resources[{i}]"
-            spec = item.resource
-            resource_id, location_id, meter = data.resource_location_meter(
-                f"{path}.resource", spec.resourceId, spec.locationId, spec.meterPointId
-            )
-            if resource_id in seen:
-                raise bad_request(f"{path}: this resource is listed more than once", path)
-            seen.add(resource_id)
-            points = lpc_points(f"{path}.points", item.points, now)
-            targets.append(resource_lpc_target(resource_id, location_id, meter, points))
-    else:
-        for resource_id, location_id, meter in data.default_resource_meters()[:MAX_DEFAULT_TARGETS]:
-            points = lpc_points("", None, now)
-            targets.append(resource_lpc_target(resource_id, location_id, meter, points))
+    seen: set = set()
+    for i, item in enumerate(items or []):
+        path = f"{field}[{i}]"
+        identity, target = resolve(data, path, item)
+        if identity in seen:
+            raise bad_request(f"{path}: this target is listed more than once", path)
+        seen.add(identity)
+        targets.append(build(*target, lpc_points(f"{path}.points", item.points, now)))
+    if not items:
+        for target in defaults(data)[:MAX_DEFAULT_TARGETS]:
+            targets.append(build(*target, lpc_points("", None, now)))
         if not targets:
             raise bad_request(
-                "resources: you have no resource at a location with a meter point id to "
-                "limit; add one (or POST /simulation/partner) or list the targets",
-                "resources",
+                f"{field}: you have no {what} to limit; add one (or POST /simulation/partner) "
+                "or list the targets",
+                field,
             )
     return await _commit_event(
-        session, tenant_id, {"targets": targets, "payloadType": "ResourceLPC"}
+        session, tenant_id, {"targets": targets, "payloadType": payload_type}
     )

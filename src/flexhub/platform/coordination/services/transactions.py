@@ -1,11 +1,13 @@
 """One transaction per request: commit at the end; a unique or foreign key race lost to a
-concurrent request becomes a clean 4xx instead of a 500."""
+concurrent request becomes a clean 4xx instead of a 500, and so does a row a concurrent
+request deleted first."""
 
 from __future__ import annotations
 
 import contextlib
 from collections.abc import AsyncIterator
 
+from sqlalchemy import Delete
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -24,3 +26,12 @@ async def committing(
     except IntegrityError as exc:
         await session.rollback()
         raise ApiError(status, message, errors={field: [message]} if field else None) from exc
+
+
+async def delete_existing(session: AsyncSession, statement: Delete, missing: ApiError) -> None:
+    """Run a DELETE that must remove a row the caller found; when nothing matched (a
+    concurrent request deleted it first) answer ``missing`` (the transaction is rolled back).
+    The caller commits."""
+    result = await session.execute(statement)
+    if not result.rowcount:
+        raise missing

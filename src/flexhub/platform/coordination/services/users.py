@@ -17,9 +17,16 @@ def user_missing(user_id: str) -> ApiError:
     return not_found(f"User '{user_id}'")
 
 
-async def require_user(session: AsyncSession, tenant_id: str, user_id: str) -> EcUser:
-    """The caller's user or 404 (another partner's user is simply not there)."""
-    user = await session.get(EcUser, (tenant_id, user_id))
+async def require_user(
+    session: AsyncSession, tenant_id: str, user_id: str, *, lock: bool = False
+) -> EcUser:
+    """The caller's user or 404 (another partner's user is simply not there).
+
+    ``lock``: for writes that change what the user owns (see ``eligibility.lock_users``)."""
+    if not lock:
+        user = await session.get(EcUser, (tenant_id, user_id))
+    else:
+        user = next(iter(await eligibility.lock_users(session, tenant_id, [user_id])), None)
     if user is None:
         raise user_missing(user_id)
     return user
@@ -90,10 +97,16 @@ async def create_users(
 
 async def delete_user(session: AsyncSession, tenant_id: str, user_id: str) -> None:
     """Delete a user and everything hanging off it; an eligible user leaves in a
-    UserEligibility event."""
-    user = await require_user(session, tenant_id, user_id)
-    await eligibility.users_deleted(session, tenant_id, [user])
-    await session.execute(
-        delete(EcUser).where(EcUser.tenant_id == tenant_id, EcUser.user_id == user_id)
-    )
+    UserEligibility event. Deleting and reading what was deleted is one statement, so of
+    several concurrent deletes one answers 204 and publishes, the others 404."""
+    deleted = (
+        await session.execute(
+            delete(EcUser)
+            .where(EcUser.tenant_id == tenant_id, EcUser.user_id == user_id)
+            .returning(EcUser.user_id, EcUser.eligible)
+        )
+    ).all()
+    if not deleted:
+        raise user_missing(user_id)
+    await eligibility.users_deleted(session, tenant_id, deleted)
     await session.commit()

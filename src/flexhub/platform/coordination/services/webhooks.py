@@ -1,21 +1,26 @@
 """Webhook subscriptions and their delivery logs, scoped to one partner.
 
-Rules: the URL must be an absolute http(s) URL (literal addresses the SSRF guard refuses are
+Rules: the URL must be an absolute http(s) URI (literal addresses the SSRF guard refuses are
 refused here too); notification types come from the document's enum, ``Unknown`` excepted, and
 default to all of them; the secret is stored but never returned; a new subscription, or one whose
-URL changed, has status ``New``. Disabled or deleted subscriptions get no further deliveries: the
-worker drops their pending notifications.
+URL changed, has status ``New``. PUT replaces every field it can, left-out ones taking their
+defaults, except the write-only secret: a client cannot read it back to send it again, so a
+PUT (like a PATCH) without one keeps it, and an empty one removes it. Disabled or deleted
+subscriptions get no further deliveries: the worker drops their pending notifications.
 """
 
 from __future__ import annotations
 
+import re
 import uuid
 from dataclasses import dataclass
+from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from flexhub.platform.coordination.events import CHANNEL, NOTIFICATION_TYPES
+from flexhub.platform.coordination.services.transactions import delete_existing
 from flexhub.platform.delivery.ssrf import BlockedTarget, check_url
 from flexhub.platform.errors import ApiError, bad_request, not_found
 from flexhub.store.base import utcnow
@@ -26,16 +31,17 @@ ALL_TYPES = list(NOTIFICATION_TYPES.values())
 MAX_URL = 2000
 MAX_NAME = 400
 MAX_SECRET = 1000
+_URI_TEXT = re.compile(r"[!-~]*")  # printable ASCII, no spaces: what a URI may hold
 
 
 @dataclass
-class WebhookFields:
-    """A validated subscription as PUT/POST give it (``enabled`` None = leave/default)."""
+class WebhookChange:
+    """A checked request: what it sets; None = not given (``secret`` "" = remove it)."""
 
-    url: str
-    notification_types: list[str]
-    name: str | None
-    secret: str | None
+    url: str | None = None
+    notification_types: list[str] | None = None
+    name: str | None = None
+    secret: str | None = None
     enabled: bool | None = None
 
 
@@ -44,6 +50,12 @@ def check_webhook_url(url: str, allow_private: bool) -> str:
         raise bad_request(f"webhookUrl must be at most {MAX_URL} characters", "webhookUrl")
     if url != url.strip():
         raise bad_request("webhookUrl must not start or end with spaces", "webhookUrl")
+    if not _URI_TEXT.fullmatch(url):
+        raise bad_request(
+            "webhookUrl must be a URI: percent-encode spaces, control and non-ASCII characters "
+            "and give an international domain name in its ASCII (xn--) form",
+            "webhookUrl",
+        )
     try:
         check_url(url, allow_private)
     except BlockedTarget as exc:
@@ -52,9 +64,7 @@ def check_webhook_url(url: str, allow_private: bool) -> str:
     return url
 
 
-def check_types(types: list[str] | None) -> list[str]:
-    if types is None:
-        return list(ALL_TYPES)
+def check_types(types: list[str]) -> list[str]:
     if not types:
         raise bad_request(
             "notificationTypes must list at least one notification type (or be left out "
@@ -81,24 +91,24 @@ def check_name(name: str | None) -> str | None:
 
 
 def check_secret(secret: str | None) -> str | None:
-    """An empty secret means none (deliveries are then unsigned)."""
     if secret is not None and len(secret) > MAX_SECRET:
         raise bad_request(f"webhookSecret must be at most {MAX_SECRET} characters", "webhookSecret")
-    return secret or None
+    return secret
 
 
-def full_fields(
+def checked_change(
     *,
-    url: str,
+    url: str | None,
     types: list[str] | None,
     name: str | None,
     secret: str | None,
     enabled: bool | None,
     allow_private: bool,
-) -> WebhookFields:
-    return WebhookFields(
-        url=check_webhook_url(url, allow_private),
-        notification_types=check_types(types),
+) -> WebhookChange:
+    """Every given field checked (400 naming it) before anything is read or written."""
+    return WebhookChange(
+        url=None if url is None else check_webhook_url(url, allow_private),
+        notification_types=None if types is None else check_types(types),
         name=check_name(name),
         secret=check_secret(secret),
         enabled=enabled,
@@ -119,76 +129,57 @@ async def get_webhook(session: AsyncSession, tenant_id: str, webhook_id: str) ->
         select(EcWebhook).where(EcWebhook.tenant_id == tenant_id, EcWebhook.id == webhook_id)
     )
     if hook is None:
-        raise not_found(f"Webhook {webhook_id}")
+        raise webhook_missing(webhook_id)
     return hook
 
 
-async def create_webhook(session: AsyncSession, tenant_id: str, fields: WebhookFields) -> EcWebhook:
+def webhook_missing(webhook_id: str) -> ApiError:
+    return not_found(f"Webhook {webhook_id}")
+
+
+async def create_webhook(session: AsyncSession, tenant_id: str, change: WebhookChange) -> EcWebhook:
     now = utcnow()
     hook = EcWebhook(
         id=str(uuid.uuid4()),
         tenant_id=tenant_id,
-        url=fields.url,
-        name=fields.name,
-        secret=fields.secret,
-        notification_types=fields.notification_types,
-        enabled=True if fields.enabled is None else fields.enabled,
         status="New",
         created_at=now,
-        modified_at=now,
         last_analyzed_at=now,
     )
+    _apply(hook, change, replace=True, now=now)
     session.add(hook)
     await session.commit()
     return hook
 
 
-async def replace_webhook(
-    session: AsyncSession, tenant_id: str, webhook_id: str, fields: WebhookFields
+async def update_webhook(
+    session: AsyncSession, tenant_id: str, webhook_id: str, change: WebhookChange, *, replace: bool
 ) -> EcWebhook:
-    """PUT: every field replaced; left-out optional fields take their defaults."""
+    """PUT (``replace``): every field replaced, left-out optional ones by their defaults (not
+    the secret); PATCH: only the fields given (non-null) change."""
     hook = await get_webhook(session, tenant_id, webhook_id)
-    _set_url(hook, fields.url)
-    hook.notification_types = fields.notification_types
-    hook.name = fields.name
-    hook.secret = fields.secret
-    hook.enabled = True if fields.enabled is None else fields.enabled
-    hook.modified_at = utcnow()
+    _apply(hook, change, replace=replace)
     await session.commit()
     return hook
 
 
-async def patch_webhook(
-    session: AsyncSession,
-    tenant_id: str,
-    webhook_id: str,
-    *,
-    url: str | None,
-    types: list[str] | None,
-    name: str | None,
-    secret: str | None,
-    enabled: bool | None,
-    allow_private: bool,
-) -> EcWebhook:
-    """PATCH: only the fields given (non-null) change; an empty secret removes the secret."""
-    checked_url = None if url is None else check_webhook_url(url, allow_private)
-    checked_types = None if types is None else check_types(types)
-    check_name(name)
-    checked_secret = None if secret is None else check_secret(secret)
-    hook = await get_webhook(session, tenant_id, webhook_id)
-    if checked_url is not None:
-        _set_url(hook, checked_url)
-    if checked_types is not None:
-        hook.notification_types = checked_types
-    if name is not None:
-        hook.name = name
-    if secret is not None:
-        hook.secret = checked_secret
-    if enabled is not None:
-        hook.enabled = enabled
-    hook.modified_at = utcnow()
-    await session.commit()
-    return hook
+def _apply(
+    hook: EcWebhook, change: WebhookChange, *, replace: bool, now: datetime | None = None
+) -> None:
+    """Set what the change gives; with ``replace`` the rest takes its default (the secret
+    excepted: it is write-only, see the module rules)."""
+    if change.url is not None and change.url != hook.url:
+        hook.url = change.url
+        hook.status = "New"
+    if replace or change.notification_types is not None:
+        hook.notification_types = change.notification_types or list(ALL_TYPES)
+    if replace or change.name is not None:
+        hook.name = change.name
+    if replace or change.enabled is not None:
+        hook.enabled = True if change.enabled is None else change.enabled
+    if change.secret is not None:
+        hook.secret = change.secret or None  # empty: no secret, deliveries unsigned
+    hook.modified_at = now or utcnow()
 
 
 async def set_enabled(
@@ -203,15 +194,11 @@ async def set_enabled(
 
 
 async def delete_webhook(session: AsyncSession, tenant_id: str, webhook_id: str) -> None:
-    hook = await get_webhook(session, tenant_id, webhook_id)
-    await session.delete(hook)
+    statement = delete(EcWebhook).where(
+        EcWebhook.tenant_id == tenant_id, EcWebhook.id == webhook_id
+    )
+    await delete_existing(session, statement, webhook_missing(webhook_id))
     await session.commit()
-
-
-def _set_url(hook: EcWebhook, url: str) -> None:
-    if hook.url != url:
-        hook.url = url
-        hook.status = "New"
 
 
 # -- delivery logs -----------------------------------------------------------------------------

@@ -111,7 +111,14 @@ async def get_obligation(
     "/dispatches/",
     status_code=201,
     response_model=InstructionOut,
-    responses={**ERRORS, 200: {"description": "so_reference repeated: the first instruction"}},
+    responses={
+        **ERRORS,
+        200: {"description": "the same request again: the first instruction"},
+        409: {
+            "description": "so_reference already used by an instruction with other fields",
+            **CONFLICT[409],
+        },
+    },
 )
 async def issue_dispatch(
     body: DispatchIn,
@@ -119,7 +126,9 @@ async def issue_dispatch(
     principal: Principal = Depends(system_operator),
     session: AsyncSession = Depends(get_session),
 ) -> dict[str, Any]:
-    """201 with the new instruction; 200 with the first one when ``so_reference`` repeats."""
+    """201 with the new instruction; 200 with the first one when the same request (same
+    ``so_reference``, signed fields and signature) comes again; 409 when the ``so_reference``
+    is already used by an instruction with different fields."""
     view, created = await dispatches.issue(session, principal.tenant_id, body, utcnow())
     if not created:
         response.status_code = 200
@@ -160,7 +169,12 @@ async def get_dispatch(
     "/dispatches/{instruction_id}/stop/",
     status_code=201,
     response_model=InstructionOut,
-    responses={**ERRORS, **NOT_FOUND, **CONFLICT},
+    responses={
+        **ERRORS,
+        **NOT_FOUND,
+        **CONFLICT,
+        200: {"description": "already stopped by this same stop: the existing stop"},
+    },
 )
 async def stop_dispatch(
     instruction_id: str,
@@ -169,7 +183,8 @@ async def stop_dispatch(
     principal: Principal = Depends(system_operator),
     session: AsyncSession = Depends(get_session),
 ) -> dict[str, Any]:
-    """201 with the new stop instruction; 200 with the existing one when already stopped."""
+    """201 with the new stop instruction; 200 with the existing one when already stopped
+    (409 if this request names another ``so_reference``, ``start`` or signature)."""
     view, created = await dispatches.stop(
         session, principal.tenant_id, instruction_id, body or StopIn(), utcnow()
     )

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
 NeedDirection = Literal["deficit", "excess", "import", "export"]
 PowerType = Literal["active", "reactive"]
@@ -158,8 +158,20 @@ class InstructionOut(BaseModel):
     modified: str = _time()
 
 
-class SoInstructionOut(InstructionOut):
-    """The SO's view: the instruction (with the provider's answer), possibly with more about
-    its delivery."""
+class WebhookDeliveryOut(BaseModel):
+    """One notification of an event about the instruction to one of the provider's
+    subscriptions (which ones is the provider's business: no ids or URLs)."""
 
-    model_config = ConfigDict(extra="allow")
+    event: str = Field(examples=["dispatch_instruction.created"])
+    event_id: str = Field(description="the jti of the delivered JWS")
+    status: Literal["pending", "delivered", "failed"]
+    attempts: int
+    next_attempt_at: str | None = Field(description="when pending: the next try")
+    completed_at: str | None = Field(description="when delivered, or given up as failed")
+
+
+class SoInstructionOut(InstructionOut):
+    """The SO's view: the instruction (with the provider's answer) and how the webhooks
+    about it are being delivered to the provider."""
+
+    webhook_deliveries: list[WebhookDeliveryOut]
