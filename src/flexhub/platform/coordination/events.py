@@ -9,11 +9,12 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from flexhub.platform.delivery.outbox import enqueue
+from flexhub.platform.delivery.fanout import Subscriptions, notify_subscribers
 from flexhub.store.base import utcnow
 from flexhub.store.coordination import EcEvent, EcWebhook
 
 CHANNEL = "coordination"
+WEBHOOKS = Subscriptions(EcWebhook, enabled="enabled", types="notification_types")
 
 NOTIFICATION_TYPES = {
     "PriceCurve": "PriceCurveCreated",
@@ -41,20 +42,13 @@ async def create_event(
         created_at=created_at or utcnow(),
     )
     session.add(event)
-    notification_type = NOTIFICATION_TYPES[payload_type]
-    hooks = (
-        await session.scalars(
-            select(EcWebhook).where(EcWebhook.tenant_id == tenant_id, EcWebhook.enabled.is_(True))
-        )
-    ).all()
-    subscribers = [h.id for h in hooks if notification_type in (h.notification_types or [])]
-    await enqueue(
+    await notify_subscribers(
         session,
+        WEBHOOKS,
         tenant_id=tenant_id,
         channel=CHANNEL,
         event_id=event.id,
-        event_type=notification_type,
-        subscription_ids=subscribers,
+        event_type=NOTIFICATION_TYPES[payload_type],
     )
     return event
 

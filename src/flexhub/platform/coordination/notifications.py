@@ -6,12 +6,12 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from flexhub.config import RetryPolicy, Settings
-from flexhub.platform.coordination.events import CHANNEL, iso
+from flexhub.platform.coordination.events import CHANNEL, WEBHOOKS, iso
 from flexhub.platform.delivery.channels import Prepared, register
+from flexhub.platform.delivery.fanout import resolve
 from flexhub.signing import PAYLOAD_SIGNATURE_HEADER, payload_signature
 from flexhub.store.base import utcnow
 from flexhub.store.coordination import EcEvent, EcWebhook
@@ -30,30 +30,15 @@ class CoordinationChannel:
     async def prepare(
         self, session: AsyncSession, rows: list[OutboxRow], ctx: PlatformContext
     ) -> dict[str, Prepared | None]:
-        hook_ids = {r.subscription_id for r in rows}
-        event_ids = {r.event_id for r in rows}
-        hooks = {
-            h.id: h
-            for h in (
-                await session.scalars(select(EcWebhook).where(EcWebhook.id.in_(hook_ids)))
-            ).all()
-        }
-        events = {
-            e.id: e
-            for e in (await session.scalars(select(EcEvent).where(EcEvent.id.in_(event_ids)))).all()
-        }
+        targets = await resolve(session, rows, WEBHOOKS, EcEvent)
         sent = iso(utcnow())
         out: dict[str, Prepared | None] = {}
         for row in rows:
-            hook, event = hooks.get(row.subscription_id), events.get(row.event_id)
-            if (
-                hook is None
-                or event is None
-                or not hook.enabled
-                or not hook.tenant_id == event.tenant_id == row.tenant_id
-            ):
-                out[row.id] = None  # gone, disabled, or (never written) another partner's
+            target = targets[row.id]
+            if target is None:  # gone, disabled, or (never written) another partner's
+                out[row.id] = None
                 continue
+            hook, event = target
             body = json.dumps(
                 {
                     "notificationId": row.id,
