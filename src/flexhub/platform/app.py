@@ -15,7 +15,7 @@ from sqlalchemy.exc import IntegrityError
 
 from flexhub import __version__
 from flexhub.config import Settings, load_settings
-from flexhub.platform import errors
+from flexhub.platform import errors, openapi
 from flexhub.platform.context import PlatformContext
 from flexhub.platform.coordination.routes import router as coordination_router
 from flexhub.platform.engines.eligibility import ensure_sandbox_neighbourhoods
@@ -80,6 +80,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         dependencies=[Depends(reject_unstorable_text)],
     )
     errors.install(app)
+    openapi.install(app)
     app.include_router(token_router)
     app.include_router(coordination_router, prefix=errors.EC_PREFIX)
     app.include_router(flexmarket_router)
