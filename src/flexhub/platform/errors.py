@@ -102,8 +102,9 @@ def style_for(request: Request, status: int | None = None) -> str:
 
 
 def render(request: Request, err: ApiError) -> Response:
-    if err.status == 404 and NOT_FOUND_KEY in _route_extra(request):
-        err = ApiError(_route_extra(request)[NOT_FOUND_KEY], err.message, errors=err.errors)
+    not_found_status = _route_extra(request).get(NOT_FOUND_KEY)
+    if err.status == 404 and not_found_status is not None:
+        err = ApiError(not_found_status, err.message, errors=err.errors)
     style = style_for(request, err.status)
     headers = dict(err.headers or {})
     if style == "string":

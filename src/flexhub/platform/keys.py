@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import secrets
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -75,8 +76,6 @@ class KeyStore:
                 index = json.loads(self._index.read_text())
                 break
             except (FileNotFoundError, json.JSONDecodeError):
-                import time
-
                 time.sleep(0.05)
         else:
             raise RuntimeError(f"no key index at {self._index}")
