@@ -18,12 +18,12 @@ install: $(STAMP)
 demo: $(STAMP)
 	$(BIN)/flexhub demo
 
-test: $(STAMP)
-	$(BIN)/ruff check src tests bench
+test: lint
 	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests bench
+	$(BIN)/lint-imports --no-cache
 
 bench: $(STAMP)
 	$(BIN)/python bench/delivery.py

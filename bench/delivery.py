@@ -31,10 +31,10 @@ import asyncpg
 from sqlalchemy import func, select
 from sqlalchemy.engine import make_url
 
+from flexhub.clock import utcnow
 from flexhub.platform.auth import add_partner
 from flexhub.platform.coordination.events import create_event
 from flexhub.signing import payload_signature
-from flexhub.store.base import utcnow
 from flexhub.store.coordination import EcWebhook
 from flexhub.store.database import Database
 from flexhub.store.delivery import OutboxRow

@@ -55,14 +55,14 @@ def serve(
 @app.command("worker")
 def worker(verbose: bool = typer.Option(False, "--verbose", "-v")) -> None:
     """Run a webhook delivery worker (several may run against one PostgreSQL database)."""
-    from flexhub.platform.app import open_context
+    from flexhub.platform.app import open_context, platform_channels
     from flexhub.platform.delivery.worker import Worker
 
     _logging(verbose)
 
     async def main() -> None:
         ctx = await open_context(load_settings())
-        w = Worker(ctx)
+        w = Worker(ctx, platform_channels(ctx))
         loop = asyncio.get_running_loop()
         import signal
 

@@ -1,5 +1,6 @@
-"""FastAPI app factory: mounts the APIs, token endpoint, /metrics and /healthz, and runs the
-delivery worker in-process unless told not to."""
+"""FastAPI app factory: mounts the APIs, token endpoint, /metrics and /healthz, builds the
+delivery channels and runs the delivery worker in-process unless told not to, and the Flex
+Market sweeper."""
 
 from __future__ import annotations
 
@@ -17,9 +18,14 @@ from flexhub import __version__
 from flexhub.config import Settings, load_settings
 from flexhub.platform import errors, openapi
 from flexhub.platform.context import PlatformContext
+from flexhub.platform.coordination.channel import CoordinationChannel
 from flexhub.platform.coordination.routes import router as coordination_router
-from flexhub.platform.engines.eligibility import ensure_sandbox_neighbourhoods
+from flexhub.platform.delivery.channel import Channel
+from flexhub.platform.delivery.worker import Worker
+from flexhub.platform.engines.neighbourhoods import ensure_sandbox_neighbourhoods
+from flexhub.platform.flexmarket.channel import FlexMarketChannel
 from flexhub.platform.flexmarket.routes import router as flexmarket_router
+from flexhub.platform.flexmarket.services.sweeper import run_sweeper
 from flexhub.platform.guards import reject_unstorable_text
 from flexhub.platform.keys import KeyStore
 from flexhub.platform.token_routes import router as token_router
@@ -42,6 +48,15 @@ async def open_context(settings: Settings) -> PlatformContext:
     return PlatformContext(settings=settings, db=db, keys=keys)
 
 
+def platform_channels(ctx: PlatformContext) -> list[Channel]:
+    """The delivery channels of both APIs, for the in-process worker and ``flexhub worker``."""
+    settings = ctx.settings
+    return [
+        CoordinationChannel(settings.ec_retry),
+        FlexMarketChannel(ctx.keys, settings.base_url, settings.fm_retry),
+    ]
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or load_settings()
 
@@ -52,12 +67,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         worker_task = None
         worker = None
         if settings.run_worker:
-            from flexhub.platform.delivery.worker import Worker
-
-            worker = Worker(ctx)
+            worker = Worker(ctx, platform_channels(ctx))
             worker_task = asyncio.create_task(worker.run(), name="delivery-worker")
-        from flexhub.platform.engines.dispatch_expiry import run_sweeper
-
         sweeper_stop = asyncio.Event()
         sweeper = asyncio.create_task(run_sweeper(ctx, sweeper_stop), name="dispatch-sweeper")
         try:

@@ -90,13 +90,13 @@ def alembic_config() -> Config:
     return cfg
 
 
-def _run_upgrade(sync_conn) -> None:  # noqa: ANN001
+def _run_upgrade(sync_conn) -> None:
     cfg = alembic_config()
     cfg.attributes["connection"] = sync_conn
     command.upgrade(cfg, "heads")
 
 
-def _sqlite_pragmas(dbapi_conn, _record) -> None:  # noqa: ANN001
+def _sqlite_pragmas(dbapi_conn, _record) -> None:
     cur = dbapi_conn.cursor()
     cur.execute("PRAGMA foreign_keys=ON")
     cur.execute("PRAGMA journal_mode=WAL")

@@ -24,7 +24,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from flexhub.store.base import Base, JSONType, UTCDateTime, utcnow
+from flexhub.clock import utcnow
+from flexhub.store.base import Base, JSONType, UTCDateTime
 
 ID = String(36)
 TENANT = String(64)

@@ -12,7 +12,8 @@ from typing import Any
 from sqlalchemy import Boolean, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from flexhub.store.base import Base, JSONType, UTCDateTime, utcnow
+from flexhub.clock import utcnow
+from flexhub.store.base import Base, JSONType, UTCDateTime
 
 
 class FmSubscription(Base):

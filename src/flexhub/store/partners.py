@@ -7,7 +7,8 @@ from datetime import datetime
 from sqlalchemy import Boolean, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from flexhub.store.base import Base, UTCDateTime, utcnow
+from flexhub.clock import utcnow
+from flexhub.store.base import Base, UTCDateTime
 
 
 class Partner(Base):

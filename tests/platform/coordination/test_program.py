@@ -20,8 +20,8 @@ from ec_assets import (
 )
 from spec_schemas import check
 
-from flexhub.platform.engines.eligibility import square
-from flexhub.store.base import utcnow
+from flexhub.clock import utcnow
+from flexhub.platform.engines.neighbourhoods import square
 from flexhub.store.coordination import EcWebhook, Neighbourhood
 
 

@@ -4,14 +4,11 @@ The simulated partner data is in test_simulated_partner."""
 
 from __future__ import annotations
 
-import random
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from ec_assets import uid
 from ec_simulation import household, refused, simulate
-
-from flexhub.platform.coordination.services.simulation import price_curve
 
 OSLO_CITY = {"latitude": 59.91, "longitude": 10.75}
 ZONES = {"NO": "Europe/Oslo", "FI": "Europe/Helsinki", "DK": "Europe/Copenhagen"}
@@ -50,20 +47,6 @@ async def test_empty_request_gives_a_random_curve_for_the_next_local_day(ec):
     assert all(b - a == timedelta(hours=1) for a, b in zip(stamps, stamps[1:], strict=False))
     assert all(-1 <= p["price"] <= 1 for p in curve["points"])
     assert len({p["price"] for p in curve["points"]}) > 1
-
-
-def test_default_curve_has_23_and_25_hours_on_dst_days():
-    rng = random.Random(1)
-    spring = price_curve(None, "NO1", datetime(2026, 3, 28, 12, tzinfo=UTC), rng)
-    autumn = price_curve(None, "SE3", datetime(2026, 10, 24, 12, tzinfo=UTC), rng)
-    ordinary = price_curve(None, "FI", datetime(2026, 6, 1, 12, tzinfo=UTC), rng)
-    assert len(spring["points"]) == 23 and spring["currency"] == "NOK"
-    assert spring["points"][0]["timestamp"] == "2026-03-28T23:00:00+00:00"
-    assert spring["points"][-1]["timestamp"] == "2026-03-29T21:00:00+00:00"
-    assert len(autumn["points"]) == 25 and autumn["currency"] == "SEK"
-    assert autumn["points"][0]["timestamp"] == "2026-10-24T22:00:00+00:00"
-    assert len(ordinary["points"]) == 24 and ordinary["currency"] == "EUR"
-    assert ordinary["points"][0]["timestamp"] == "2026-06-01T21:00:00+00:00"  # FI is UTC+3
 
 
 async def test_default_targets_are_the_enrolled_users_resources(ec):

@@ -11,10 +11,11 @@ from sqlalchemy import func, select, update
 from test_worker_processes import seed
 
 from conftest import make_backend, platform_settings
+from flexhub.clock import utcnow
+from flexhub.platform.app import platform_channels
 from flexhub.platform.context import PlatformContext
 from flexhub.platform.delivery.worker import Worker
 from flexhub.platform.keys import KeyStore
-from flexhub.store.base import utcnow
 from flexhub.store.database import Database
 from flexhub.store.delivery import OutboxRow
 
@@ -45,10 +46,12 @@ async def leased(db: Database, tenant: str) -> int:
 
 async def test_a_claim_takes_one_batch_and_concurrent_claims_are_disjoint(ctx):
     tenant = await seed(ctx.db, "http://127.0.0.1:9/hook", 100)
-    first = await Worker(ctx, "w1").claim()
+    first = await Worker(ctx, platform_channels(ctx), "w1").claim()
     assert len(first) == 10
     assert await leased(ctx.db, tenant) == 10
-    claims = await asyncio.gather(*(Worker(ctx, f"w{i}").claim() for i in range(2, 6)))
+    claims = await asyncio.gather(
+        *(Worker(ctx, platform_channels(ctx), f"w{i}").claim() for i in range(2, 6))
+    )
     ids = [row.id for batch in [first, *claims] for row in batch]
     assert all(len(batch) == 10 for batch in claims)
     assert len(ids) == len(set(ids)) == 50
@@ -56,8 +59,8 @@ async def test_a_claim_takes_one_batch_and_concurrent_claims_are_disjoint(ctx):
 
 async def test_leased_rows_wait_for_their_lease(ctx):
     tenant = await seed(ctx.db, "http://127.0.0.1:9/hook", 5)
-    assert len(await Worker(ctx, "a").claim()) == 5
-    assert await Worker(ctx, "b").claim() == []
+    assert len(await Worker(ctx, platform_channels(ctx), "a").claim()) == 5
+    assert await Worker(ctx, platform_channels(ctx), "b").claim() == []
     async with ctx.db.session() as session:  # the first worker died: its lease runs out
         await session.execute(
             update(OutboxRow)
@@ -65,5 +68,5 @@ async def test_leased_rows_wait_for_their_lease(ctx):
             .values(lease_until=utcnow() - timedelta(seconds=1))
         )
         await session.commit()
-    again = await Worker(ctx, "b").claim()
+    again = await Worker(ctx, platform_channels(ctx), "b").claim()
     assert len(again) == 5 and {r.lease_owner for r in again} == {"b"}

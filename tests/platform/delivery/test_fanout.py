@@ -7,8 +7,8 @@ import uuid
 
 from sqlalchemy import select
 
+from flexhub.clock import utcnow
 from flexhub.platform.delivery.fanout import Subscriptions, notify_subscribers, resolve
-from flexhub.store.base import utcnow
 from flexhub.store.delivery import OutboxRow
 from flexhub.store.flexmarket_webhooks import FmEvent, FmSubscription
 

@@ -8,13 +8,14 @@ from sqlalchemy import select
 from test_worker_processes import seed
 
 from conftest import platform_settings
+from flexhub.platform.app import platform_channels
 from flexhub.platform.context import PlatformContext
 from flexhub.platform.delivery.ssrf import (
     BlockedTarget,
     GuardedResolver,
     address_allowed,
     check_url,
-    validate_url,
+    url_problem,
 )
 from flexhub.platform.delivery.worker import Worker
 from flexhub.platform.keys import KeyStore
@@ -44,9 +45,9 @@ def test_address_rules(address, private_ok, allowed):
 
 
 def test_url_rules():
-    assert validate_url("https://example.com/hook") is None
+    assert url_problem("https://example.com/hook", allow_private=False) is None
     for bad in ("ftp://example.com/x", "example.com/hook", "http:///nohost", "http://h:99999/"):
-        assert validate_url(bad) is not None, bad
+        assert url_problem(bad, allow_private=True) is not None, bad
     with pytest.raises(BlockedTarget):
         check_url("http://127.0.0.1:8080/hook", allow_private=False)
     check_url("http://127.0.0.1:8080/hook", allow_private=True)
@@ -71,7 +72,7 @@ async def test_worker_refuses_private_targets_unless_allowed(tmp_path, host):
         await seed(db, target, 1)
         settings = platform_settings(url, tmp_path, webhook_allow_private=False)
         ctx = PlatformContext(settings, db, KeyStore(tmp_path / "keys").load())
-        async with Worker(ctx, "guarded") as worker:
+        async with Worker(ctx, platform_channels(ctx), "guarded") as worker:
             assert await worker.run_once() == 1
         assert receiver.requests == []
         async with db.session() as session:

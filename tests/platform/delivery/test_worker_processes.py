@@ -18,9 +18,9 @@ import pytest
 from sqlalchemy import func, select
 
 from conftest import make_backend
+from flexhub.clock import utcnow
 from flexhub.platform.auth import add_partner
 from flexhub.platform.coordination.events import create_event
-from flexhub.store.base import utcnow
 from flexhub.store.coordination import EcWebhook
 from flexhub.store.database import Database
 from flexhub.store.delivery import DeliveryAttempt, OutboxRow

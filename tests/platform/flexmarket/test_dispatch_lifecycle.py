@@ -9,9 +9,9 @@ from datetime import datetime, timedelta
 import pytest
 from sqlalchemy import select
 
-from flexhub.platform.engines.dispatch_expiry import sweep
 from flexhub.platform.errors import ApiError
-from flexhub.platform.flexmarket import instructions
+from flexhub.platform.flexmarket.services import dispatch_answer
+from flexhub.platform.flexmarket.services.sweeper import sweep
 from flexhub.store.flexmarket import FmDispatchInstruction
 from flexhub.store.flexmarket_webhooks import FmEvent
 
@@ -291,11 +291,11 @@ async def test_answers_are_taken_until_just_before_respond_by(make_partner, test
     deadline = at(late["respond_by"])
     async with test_db.session() as session:
         with pytest.raises(ApiError) as refused:
-            await instructions.answer(session, m.fsp.id, late["id"], deadline, accept=True)
+            await dispatch_answer.answer(session, m.fsp.id, late["id"], deadline, accept=True)
         assert refused.value.status == 409 and "expired" in refused.value.message
     async with test_db.session() as session:
         with pytest.raises(ApiError) as refused:
-            await instructions.answer(
+            await dispatch_answer.answer(
                 session,
                 m.fsp.id,
                 rejected["id"],
@@ -306,8 +306,10 @@ async def test_answers_are_taken_until_just_before_respond_by(make_partner, test
         assert refused.value.status == 409
     async with test_db.session() as session:
         just_before = at(on_time["respond_by"]) - timedelta(microseconds=1)
-        view = await instructions.answer(session, m.fsp.id, on_time["id"], just_before, accept=True)
-        assert view["status"] == "accepted"
+        view = await dispatch_answer.answer(
+            session, m.fsp.id, on_time["id"], just_before, accept=True
+        )
+        assert view.status == "accepted"
     got = await ok(await m.fsp.client.get(f"/dispatches/v1/{late['id']}/"))
     assert got["status"] == "expired"
 

@@ -8,7 +8,7 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from flexhub.platform.engines.dispatch_expiry import sweep
+from flexhub.platform.flexmarket.services.sweeper import sweep
 from flexhub.store.flexmarket import FmDispatchInstruction
 from flexhub.store.flexmarket_webhooks import FmEvent
 

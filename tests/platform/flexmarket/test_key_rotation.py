@@ -12,7 +12,7 @@ import httpx
 import jwt
 import pytest
 
-from flexhub.platform.flexmarket.publish import publish
+from flexhub.platform.flexmarket.events import create_event as publish
 
 CREATED = "dispatch_instruction.created"
 

@@ -8,7 +8,7 @@ from urllib.parse import parse_qs, urlsplit
 
 from sqlalchemy import select
 
-from flexhub.platform.engines.dispatch_expiry import sweep
+from flexhub.platform.flexmarket.services.sweeper import sweep
 from flexhub.store.flexmarket_webhooks import FmEvent
 
 from .fm_support import asset_body, competition_body, market, obligation_body, ok, today

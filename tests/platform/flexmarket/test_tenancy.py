@@ -6,9 +6,10 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from flexhub.platform.flexmarket import availability, instructions, obligations
 from flexhub.platform.flexmarket.paging import Page
-from flexhub.platform.flexmarket.queries import scoped
+from flexhub.platform.flexmarket.schemas.filters import InstructionFilters, ObligationFilters
+from flexhub.platform.flexmarket.services import availability, dispatch_read, obligations
+from flexhub.platform.flexmarket.services.queries import scoped
 from flexhub.store.flexmarket import FmAsset, FmDispatchInstruction
 
 from .fm_support import asset_body, market, now, obligation_body, ok
@@ -110,14 +111,10 @@ async def test_a_service_asked_without_a_tenant_refuses_instead_of_reading_all(t
     caller) they fail loudly rather than run unscoped."""
     async with test_db.session() as session:
         for call in (
-            lambda: instructions.find(session, "any"),
+            lambda: dispatch_read.find(session, "any"),
             lambda: obligations.find(session, "any"),
-            lambda: instructions.list_instructions(
-                session, now(), Page(), instructions.InstructionFilters()
-            ),
-            lambda: obligations.list_obligations(
-                session, now(), Page(), obligations.ObligationFilters()
-            ),
+            lambda: dispatch_read.list_instructions(session, now(), Page(), InstructionFilters()),
+            lambda: obligations.list_obligations(session, now(), Page(), ObligationFilters()),
             lambda: availability.list_variations(session, Page()),
         ):
             with pytest.raises(ValueError, match="must be scoped to a tenant"):

@@ -15,9 +15,10 @@ import pytest
 from sqlalchemy import func, select
 
 from flexhub.platform.delivery.outbox import enqueue
-from flexhub.platform.flexmarket.publish import EVENT_TYPES, publish
+from flexhub.platform.flexmarket.events import create_event as publish
 from flexhub.store.delivery import OutboxRow
 from flexhub.store.flexmarket_webhooks import FmEvent
+from flexhub.wire.flexmarket.webhooks import EVENT_TYPES
 
 SUBS = "/webhook/v1/subscriptions/"
 CREATED = "dispatch_instruction.created"

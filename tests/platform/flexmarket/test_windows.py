@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, time
 from zoneinfo import ZoneInfo
 
-from flexhub.platform.flexmarket.windows import Window, check_instruction, local_instant
+from flexhub.platform.flexmarket.services.windows import Window, check_instruction, local_instant
 
 ALL = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 LONDON = ZoneInfo("Europe/London")

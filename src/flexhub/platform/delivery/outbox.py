@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from flexhub.store.base import utcnow
+from flexhub.clock import utcnow
 from flexhub.store.database import OUTBOX_CHANNEL, mark_outbox_written
 from flexhub.store.delivery import OutboxRow
 

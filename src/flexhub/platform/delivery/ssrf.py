@@ -1,17 +1,23 @@
-"""Keep webhook deliveries away from internal addresses unless the operator allows them.
+"""Which URLs may be webhook targets: the one check both APIs use, when a webhook is registered
+(each API words the reason in its own error format) and again before every delivery.
 
-URLs are checked before sending (scheme, literal IPs) and every name is resolved through a
-resolver that drops disallowed addresses, so a DNS answer cannot redirect a delivery inward.
+A target is an absolute http(s) URI (printable ASCII, no spaces) naming a host; a literal
+address must be public unless the operator allows private ones. Names are resolved at delivery
+through :class:`GuardedResolver`, which drops disallowed addresses, so a DNS answer cannot
+redirect a delivery inward.
 """
 
 from __future__ import annotations
 
 import errno
 import ipaddress
+import re
 from urllib.parse import urlsplit
 
 from aiohttp.abc import AbstractResolver, ResolveResult
 from aiohttp.resolver import ThreadedResolver
+
+_URI_TEXT = re.compile(r"[!-~]*")  # printable ASCII, no spaces: what a URI may hold
 
 
 class BlockedTarget(Exception):
@@ -28,8 +34,14 @@ def address_allowed(address: str, allow_private: bool) -> bool:
     return ip.is_global and not ip.is_multicast
 
 
-def validate_url(url: str) -> str | None:
-    """A reason why ``url`` can never be a webhook target, or None."""
+def url_problem(url: str, allow_private: bool) -> str | None:
+    """Why ``url`` cannot be a webhook target, as a phrase that follows "the URL" ("must be an
+    http or https URL"), or None when it may be one."""
+    if not _URI_TEXT.fullmatch(url):
+        return (
+            "must be a URI: percent-encode spaces, control and non-ASCII characters and give "
+            "an international domain name in its ASCII (xn--) form"
+        )
     try:
         parts = urlsplit(url)
     except ValueError:
@@ -42,20 +54,21 @@ def validate_url(url: str) -> str | None:
         _ = parts.port
     except ValueError:
         return "has an invalid port"
+    host = parts.hostname
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return None  # a name: the resolver filters its addresses at delivery
+    if not address_allowed(host, allow_private):
+        return f"names the address {host}, which is not allowed as a webhook target"
     return None
 
 
 def check_url(url: str, allow_private: bool) -> None:
-    reason = validate_url(url)
+    """:func:`url_problem` as an exception, for the delivery worker."""
+    reason = url_problem(url, allow_private)
     if reason:
         raise BlockedTarget(f"webhook URL {reason}")
-    host = urlsplit(url).hostname or ""
-    try:
-        ipaddress.ip_address(host)
-    except ValueError:
-        return  # a name: the resolver filters its addresses
-    if not address_allowed(host, allow_private):
-        raise BlockedTarget(f"address {host} is not allowed as a webhook target")
 
 
 class GuardedResolver(AbstractResolver):

@@ -6,6 +6,8 @@ Several workers may run against one PostgreSQL database: rows are claimed with
 worker that dies mid-batch leaves leases that expire and are claimed again. New rows wake the
 worker at once (LISTEN/NOTIFY on PostgreSQL, an in-process signal on SQLite); polling is only
 the fallback for writes made by other processes on SQLite.
+
+A worker delivers the rows of the channels it is given (see ``channel.py``) and no others.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ import random
 import socket
 import time
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -25,11 +28,10 @@ import aiohttp
 from prometheus_client import Counter, Histogram
 from sqlalchemy import and_, case, func, or_, select, update
 
+from flexhub.clock import utcnow
 from flexhub.platform.context import PlatformContext
-from flexhub.platform.delivery import channels
-from flexhub.platform.delivery.channels import Prepared
+from flexhub.platform.delivery.channel import Channel, Prepared
 from flexhub.platform.delivery.ssrf import BlockedTarget, GuardedResolver, check_url
-from flexhub.store.base import utcnow
 from flexhub.store.database import OUTBOX_CHANNEL
 from flexhub.store.delivery import DeliveryAttempt, OutboxRow
 
@@ -59,8 +61,13 @@ class Outcome:
 
 
 class Worker:
-    def __init__(self, ctx: PlatformContext, worker_id: str | None = None) -> None:
+    def __init__(
+        self, ctx: PlatformContext, channels: Iterable[Channel], worker_id: str | None = None
+    ) -> None:
         self.ctx = ctx
+        self.channels = {channel.name: channel for channel in channels}
+        if not self.channels:
+            raise ValueError("a worker needs at least one channel")
         self.settings = ctx.settings
         self.id = worker_id or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
         self._stopping = asyncio.Event()
@@ -134,7 +141,9 @@ class Worker:
                 else_=OutboxRow.next_attempt_at,
             )
             due = await session.scalar(
-                select(func.min(ready_at)).where(OutboxRow.status == "pending")
+                select(func.min(ready_at)).where(
+                    OutboxRow.status == "pending", OutboxRow.channel.in_(self.channels)
+                )
             )
         if due is not None:
             timeout = max(0.0, min(timeout, (due - utcnow()).total_seconds()))
@@ -167,7 +176,12 @@ class Worker:
         now = utcnow()
         lease_until = now + timedelta(seconds=self.settings.worker_lease_seconds)
         free = or_(OutboxRow.lease_until.is_(None), OutboxRow.lease_until < now)
-        due = and_(OutboxRow.status == "pending", OutboxRow.next_attempt_at <= now, free)
+        due = and_(
+            OutboxRow.status == "pending",
+            OutboxRow.next_attempt_at <= now,
+            OutboxRow.channel.in_(self.channels),
+            free,
+        )
         # A CTE, not ``id IN (subquery)``: PostgreSQL may run an IN-subquery more than once,
         # and with SKIP LOCKED every run finds new rows, so the LIMIT would not hold.
         claimed = (
@@ -201,7 +215,7 @@ class Worker:
         prepared: dict[str, Prepared | None] = {}
         async with self.ctx.db.session() as session:
             for name, group in by_channel.items():
-                prepared.update(await channels.get(name).prepare(session, group, self.ctx))
+                prepared.update(await self.channels[name].prepare(session, group))
         outcomes = await asyncio.gather(*(self._post(row, prepared.get(row.id)) for row in rows))
         await self._record(rows, prepared, outcomes)
         return len(rows)
@@ -252,8 +266,8 @@ class Worker:
                         }
                     )
                     continue
-                channel = channels.get(row.channel)
-                policy = channel.retry_policy(self.settings)
+                channel = self.channels[row.channel]
+                policy = channel.retry
                 attempt_no = row.attempts + 1
                 final = outcome.ok or attempt_no >= policy.max_attempts
                 attempt = DeliveryAttempt(

@@ -25,8 +25,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from flexhub.clock import utcnow
 from flexhub.platform.engines.eligibility import locations_with_meters
-from flexhub.store.base import utcnow
 from flexhub.store.coordination import EcEvent, EcReport, EcResource
 from flexhub.timeseries import ONE_HOUR, parse_resolution
 
@@ -131,6 +131,56 @@ def payload_points(payload: dict[str, Any]) -> Iterable[tuple[datetime, float]]:
             yield when, float(kwh)
 
 
+# (event, resource, hour) → (location, meter named by the payload, amount, currency)
+Earnings = dict[tuple[str, str, datetime], tuple[str, str | None, float, str]]
+
+
+def _earn(
+    earned: Earnings,
+    event: EcEvent,
+    delta: Delta,
+    payload: dict[str, Any],
+    location_id: str,
+    window: tuple[datetime, datetime],
+) -> None:
+    """What one EnergyUsage payload of a report on ``event`` earns, hour by hour; a later
+    report for the same (event, resource, hour) replaces an earlier one."""
+    start, end = window
+    meter = payload.get("meterPointId")
+    for when, kwh in payload_points(payload):
+        if not start <= when < end:
+            continue
+        price = delta.price_at(when)
+        amount = 0.0
+        if price is not None and price < 0 and kwh > 0:
+            amount = kwh * abs(price) * delta.per_kwh
+        earned[(event.id, payload["resourceId"], when)] = (
+            location_id,
+            meter,
+            amount,
+            delta.currency,
+        )
+
+
+def _credit(item: LocationCompensation, meter: str | None, amount: float) -> None:
+    """Book ``amount`` on the location: active, or blocked with the problem that blocks it."""
+    if amount <= 0:
+        return
+    if not item.meter_point_ids:
+        item.blocked += amount
+        item.problems[MISSING_MPID] = (
+            f"Location '{item.location_id}' has no meter point id; compensation is withheld"
+        )
+    elif meter is not None and meter not in item.meter_point_ids:
+        item.blocked += amount
+        item.problems[MPID_MISMATCH] = (
+            f"Reported meter point id '{meter}' is not a meter point of location "
+            f"'{item.location_id}'; compensation is withheld"
+        )
+    else:
+        item.active += amount
+
+
 async def user_compensation(
     session: AsyncSession, tenant_id: str, user_id: str, now: datetime | None = None
 ) -> UserCompensation:
@@ -161,8 +211,7 @@ async def user_compensation(
         )
         .order_by(EcReport.created_at, EcReport.id)
     )
-    # (event, resource, hour) → (location, meter named by the payload, amount, currency)
-    earned: dict[tuple[str, str, datetime], tuple[str, str | None, float, str]] = {}
+    earned: Earnings = {}
     deltas: dict[str, Delta] = {}
     for report, event in rows.all():
         delta = deltas.get(event.id)
@@ -175,36 +224,12 @@ async def user_compensation(
             if resource_id not in resources:
                 continue
             location_id = payload.get("locationId") or resources[resource_id]
-            if location_id not in result:
-                continue
-            meter = payload.get("meterPointId")
-            for when, kwh in payload_points(payload):
-                if not start <= when < end:
-                    continue
-                price = delta.price_at(when)
-                amount = 0.0
-                if price is not None and price < 0 and kwh > 0:
-                    amount = kwh * abs(price) * delta.per_kwh
-                key = (event.id, resource_id, when)
-                earned[key] = (location_id, meter, amount, delta.currency)
+            if location_id in result:
+                _earn(earned, event, delta, payload, location_id, (start, end))
     for location_id, meter, amount, currency in earned.values():
         item = result[location_id]
         item.currency = item.currency or currency
-        if amount <= 0:
-            continue
-        if not item.meter_point_ids:
-            item.blocked += amount
-            item.problems[MISSING_MPID] = (
-                f"Location '{location_id}' has no meter point id; compensation is withheld"
-            )
-        elif meter is not None and meter not in item.meter_point_ids:
-            item.blocked += amount
-            item.problems[MPID_MISMATCH] = (
-                f"Reported meter point id '{meter}' is not a meter point of location "
-                f"'{location_id}'; compensation is withheld"
-            )
-        else:
-            item.active += amount
+        _credit(item, meter, amount)
     for item in result.values():
         if not item.meter_point_ids and MISSING_MPID not in item.problems:
             item.problems[MISSING_MPID] = (

@@ -1,24 +1,22 @@
 """DRF limit/offset paging shared by every Flex Market list: ``{"count", "next", "previous",
 "results"}`` with ``?limit=`` (default 100, max 1000) and ``?offset=``; ``next``/``previous``
-are absolute URLs built from the request URL, its other query parameters kept."""
+are absolute URLs built from the request URL, its other query parameters kept. (The wire shape
+is ``flexhub.wire.flexmarket.common.Paginated``.)"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Generic, TypeVar
+from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from fastapi import Query, Request
-from pydantic import BaseModel
 from sqlalchemy import Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 DEFAULT_LIMIT = 100
 MAX_LIMIT = 1000
 MAX_OFFSET = 2**31 - 1
-
-T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -27,15 +25,6 @@ class Page:
 
     limit: int = DEFAULT_LIMIT
     offset: int = 0
-
-
-class Paginated(BaseModel, Generic[T]):
-    """The wire shape of a list (for response models and the OpenAPI document)."""
-
-    count: int
-    next: str | None
-    previous: str | None
-    results: list[T]
 
 
 def page_params(

@@ -9,18 +9,18 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from flexhub.platform import errors
 from flexhub.platform.auth import Principal
-from flexhub.platform.coordination.schemas.assets import (
-    PatchLocationRequest,
-    PostLocationRequest,
-    PostLocationsBatchRequest,
-    PutLocationRequest,
-    folded_meters,
-    location_wire,
-    path_id,
-)
+from flexhub.platform.coordination.schemas.paths import path_id
 from flexhub.platform.coordination.services import locations as service
 from flexhub.platform.coordination.services.locations import LocationPatch, LocationSpec
 from flexhub.platform.deps import get_session, provider
+from flexhub.wire.coordination.locations import (
+    GetLocationResponse,
+    PatchLocationRequest,
+    PostLocationRequest,
+    PostLocationsBatchRequest,
+    PostLocationsBatchResponse,
+    PutLocationRequest,
+)
 
 router = APIRouter(tags=["User Locations"])
 
@@ -32,83 +32,79 @@ def _spec(body: PostLocationRequest) -> LocationSpec:
         location_type=body.locationType or "Unknown",
         latitude=coords.latitude if coords else None,
         longitude=coords.longitude if coords else None,
-        meter_point_ids=folded_meters(body),
+        meter_point_ids=body.meters(),
     )
 
 
-def _wire(view: service.LocationView) -> dict:
-    return location_wire(view.location, view.meter_point_ids)
-
-
-@router.post("/users/locations/batch", status_code=201)
+@router.post("/users/locations/batch", status_code=201, response_model=PostLocationsBatchResponse)
 async def post_locations(
     body: PostLocationsBatchRequest,
     principal: Principal = Depends(provider),
     session: AsyncSession = Depends(get_session),
-) -> dict:
+) -> PostLocationsBatchResponse:
     items = [(item.userId, _spec(item)) for item in body.locations]
-    views = await service.create_locations_batch(session, principal.tenant_id, items)
-    return {"locations": [_wire(v) for v in views]}
+    locations = await service.create_locations_batch(session, principal.tenant_id, items)
+    return PostLocationsBatchResponse(locations=locations)
 
 
-@router.get("/users/{userId}/locations", openapi_extra=errors.NO_404)
+@router.get(
+    "/users/{userId}/locations",
+    response_model=list[GetLocationResponse],
+    openapi_extra=errors.NO_404,
+)
 async def get_locations(
-    userId: str,  # noqa: N803
+    userId: str,
     principal: Principal = Depends(provider),
     session: AsyncSession = Depends(get_session),
-) -> list[dict]:
+) -> list[GetLocationResponse]:
     user_id = path_id(userId, "User")
-    views = await service.list_locations(session, principal.tenant_id, user_id)
-    return [_wire(v) for v in views]
+    return await service.list_locations(session, principal.tenant_id, user_id)
 
 
-@router.post("/users/{userId}/locations", status_code=201)
+@router.post("/users/{userId}/locations", status_code=201, response_model=GetLocationResponse)
 async def post_location(
-    userId: str,  # noqa: N803
+    userId: str,
     body: PostLocationRequest,
     principal: Principal = Depends(provider),
     session: AsyncSession = Depends(get_session),
-) -> dict:
+) -> GetLocationResponse:
     user_id = path_id(userId, "User")
-    view = await service.create_location(session, principal.tenant_id, user_id, _spec(body))
-    return _wire(view)
+    return await service.create_location(session, principal.tenant_id, user_id, _spec(body))
 
 
-@router.get("/users/{userId}/locations/{locationId}")
+@router.get("/users/{userId}/locations/{locationId}", response_model=GetLocationResponse)
 async def get_location(
-    userId: str,  # noqa: N803
-    locationId: str,  # noqa: N803
+    userId: str,
+    locationId: str,
     principal: Principal = Depends(provider),
     session: AsyncSession = Depends(get_session),
-) -> dict:
+) -> GetLocationResponse:
     user_id, location_id = path_id(userId, "User"), path_id(locationId, "Location")
-    view = await service.get_location(session, principal.tenant_id, user_id, location_id)
-    return _wire(view)
+    return await service.get_location(session, principal.tenant_id, user_id, location_id)
 
 
-@router.put("/users/{userId}/locations/{locationId}")
+@router.put("/users/{userId}/locations/{locationId}", response_model=GetLocationResponse)
 async def put_location(
-    userId: str,  # noqa: N803
-    locationId: str,  # noqa: N803
+    userId: str,
+    locationId: str,
     body: PutLocationRequest,
     principal: Principal = Depends(provider),
     session: AsyncSession = Depends(get_session),
-) -> dict:
+) -> GetLocationResponse:
     user_id, location_id = path_id(userId, "User"), path_id(locationId, "Location")
-    view = await service.replace_location(
+    return await service.replace_location(
         session, principal.tenant_id, user_id, location_id, _spec(body)
     )
-    return _wire(view)
 
 
-@router.patch("/users/{userId}/locations/{locationId}")
+@router.patch("/users/{userId}/locations/{locationId}", response_model=GetLocationResponse)
 async def patch_location(
-    userId: str,  # noqa: N803
-    locationId: str,  # noqa: N803
+    userId: str,
+    locationId: str,
     body: PatchLocationRequest,
     principal: Principal = Depends(provider),
     session: AsyncSession = Depends(get_session),
-) -> dict:
+) -> GetLocationResponse:
     user_id, location_id = path_id(userId, "User"), path_id(locationId, "Location")
     coords = body.coordinates
     patch = LocationPatch(
@@ -116,14 +112,13 @@ async def patch_location(
         coordinates=(coords.latitude, coords.longitude) if coords else None,
         meter_point_ids=body.meterPointIds,
     )
-    view = await service.patch_location(session, principal.tenant_id, user_id, location_id, patch)
-    return _wire(view)
+    return await service.patch_location(session, principal.tenant_id, user_id, location_id, patch)
 
 
 @router.delete("/users/{userId}/locations/{locationId}", status_code=204, response_class=Response)
 async def delete_location(
-    userId: str,  # noqa: N803
-    locationId: str,  # noqa: N803
+    userId: str,
+    locationId: str,
     principal: Principal = Depends(provider),
     session: AsyncSession = Depends(get_session),
 ) -> Response:

@@ -10,99 +10,88 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from flexhub.platform import errors
 from flexhub.platform.auth import Principal
-from flexhub.platform.coordination.events import iso
-from flexhub.platform.coordination.schemas.assets import compensation_wire, path_id, user_wire
-from flexhub.platform.coordination.schemas.common import Page, page_query
+from flexhub.platform.coordination.paging import Page, page_query
+from flexhub.platform.coordination.schemas.paths import path_id
 from flexhub.platform.coordination.services import program as service
 from flexhub.platform.coordination.services.users import list_users
 from flexhub.platform.deps import get_session, provider
-from flexhub.store.coordination import EcEnrollment
+from flexhub.wire.coordination.program import (
+    GetEligibleUsersResponse,
+    GetMpidEligibilityResponse,
+    GetUserCompensationForCurrentMonthResponse,
+    GetUserEligibilityResponse,
+    GetUserEnrollmentResponse,
+)
 
 router = APIRouter(tags=["User Spark Program"])
 
 
-def _enrollment_wire(user_id: str, enrollment: EcEnrollment | None) -> dict:
-    """``GetUserEnrollmentResponse``."""
-    return {
-        "isEnrolled": enrollment is not None,
-        "userId": user_id,
-        "enrollmentId": enrollment.enrollment_id if enrollment else None,
-        "enrollmentDate": iso(enrollment.enrolled_at) if enrollment else None,
-    }
-
-
-@router.get("/users/eligible", openapi_extra=errors.PROBLEM)
+@router.get(
+    "/users/eligible", response_model=GetEligibleUsersResponse, openapi_extra=errors.PROBLEM
+)
 async def get_eligible_users(
     paging: Page = Depends(page_query),
     principal: Principal = Depends(provider),
     session: AsyncSession = Depends(get_session),
-) -> dict:
-    rows, total = await list_users(
+) -> GetEligibleUsersResponse:
+    users, total = await list_users(
         session, principal.tenant_id, paging.number, paging.size, eligible_only=True
     )
-    return paging.body("users", [user_wire(u.user_id) for u in rows], total)
+    return GetEligibleUsersResponse(pagination=paging.pagination(total), users=users)
 
 
-@router.get("/meters/{mpid}/eligible")
+@router.get("/meters/{mpid}/eligible", response_model=GetMpidEligibilityResponse)
 async def get_meter_eligibility(
     mpid: str,
     principal: Principal = Depends(provider),
     session: AsyncSession = Depends(get_session),
-) -> dict:
-    eligible = await service.is_meter_eligible(session, principal.tenant_id, mpid)
-    return {"meterPointId": mpid, "isEligible": eligible}
+) -> GetMpidEligibilityResponse:
+    return await service.meter_eligibility(session, principal.tenant_id, mpid)
 
 
-@router.get("/users/{userId}/enrollment")
+@router.get("/users/{userId}/enrollment", response_model=GetUserEnrollmentResponse)
 async def get_enrollment(
-    userId: str,  # noqa: N803
+    userId: str,
     principal: Principal = Depends(provider),
     session: AsyncSession = Depends(get_session),
-) -> dict:
-    user_id = path_id(userId, "User")
-    enrollment = await service.get_enrollment(session, principal.tenant_id, user_id)
-    return _enrollment_wire(user_id, enrollment)
+) -> GetUserEnrollmentResponse:
+    return await service.get_enrollment(session, principal.tenant_id, path_id(userId, "User"))
 
 
-@router.post("/users/{userId}/enrollment")
+@router.post("/users/{userId}/enrollment", response_model=GetUserEnrollmentResponse)
 async def post_enrollment(
-    userId: str,  # noqa: N803
+    userId: str,
     principal: Principal = Depends(provider),
     session: AsyncSession = Depends(get_session),
-) -> dict:
-    user_id = path_id(userId, "User")
-    enrollment = await service.enroll(session, principal.tenant_id, user_id)
-    return _enrollment_wire(user_id, enrollment)
+) -> GetUserEnrollmentResponse:
+    return await service.enroll(session, principal.tenant_id, path_id(userId, "User"))
 
 
 @router.delete("/users/{userId}/enrollment", status_code=204, response_class=Response)
 async def delete_enrollment(
-    userId: str,  # noqa: N803
+    userId: str,
     principal: Principal = Depends(provider),
     session: AsyncSession = Depends(get_session),
 ) -> Response:
-    user_id = path_id(userId, "User")
-    await service.unenroll(session, principal.tenant_id, user_id)
+    await service.unenroll(session, principal.tenant_id, path_id(userId, "User"))
     return Response(status_code=204)
 
 
-@router.get("/users/{userId}/eligibility")
+@router.get("/users/{userId}/eligibility", response_model=GetUserEligibilityResponse)
 async def get_eligibility(
-    userId: str,  # noqa: N803
+    userId: str,
     principal: Principal = Depends(provider),
     session: AsyncSession = Depends(get_session),
-) -> dict:
-    user_id = path_id(userId, "User")
-    eligible = await service.is_user_eligible(session, principal.tenant_id, user_id)
-    return {"userId": user_id, "isEligible": eligible}
+) -> GetUserEligibilityResponse:
+    return await service.user_eligibility(session, principal.tenant_id, path_id(userId, "User"))
 
 
-@router.get("/users/{userId}/compensation")
+@router.get(
+    "/users/{userId}/compensation", response_model=GetUserCompensationForCurrentMonthResponse
+)
 async def get_compensation(
-    userId: str,  # noqa: N803
+    userId: str,
     principal: Principal = Depends(provider),
     session: AsyncSession = Depends(get_session),
-) -> dict:
-    user_id = path_id(userId, "User")
-    result = await service.user_compensation(session, principal.tenant_id, user_id)
-    return compensation_wire(result)
+) -> GetUserCompensationForCurrentMonthResponse:
+    return await service.user_compensation(session, principal.tenant_id, path_id(userId, "User"))

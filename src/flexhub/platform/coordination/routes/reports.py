@@ -6,9 +6,9 @@ from fastapi import APIRouter, Depends
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from flexhub.platform.auth import Principal
-from flexhub.platform.coordination.schemas.reports import GetReportResponse, PostReportRequest
 from flexhub.platform.coordination.services import reports as service
 from flexhub.platform.deps import get_session, provider
+from flexhub.wire.coordination.reports import GetReportResponse, PostReportRequest
 
 router = APIRouter(tags=["Reports"])
 
@@ -18,6 +18,5 @@ async def post_report(
     body: PostReportRequest,
     principal: Principal = Depends(provider),
     session: AsyncSession = Depends(get_session),
-) -> dict:
-    report = await service.post_report(session, principal.tenant_id, body)
-    return service.report_wire(report)
+) -> GetReportResponse:
+    return await service.post_report(session, principal.tenant_id, body)

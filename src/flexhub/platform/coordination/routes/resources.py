@@ -9,40 +9,46 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from flexhub.platform import errors
 from flexhub.platform.auth import Principal
-from flexhub.platform.coordination.schemas.assets import (
-    PostLocationBoundResourceRequest,
-    PostVehicleResourceRequest,
-    path_id,
-    resource_wire,
-)
+from flexhub.platform.coordination.schemas.paths import path_id
 from flexhub.platform.coordination.services import resources as service
 from flexhub.platform.deps import get_session, provider
+from flexhub.wire.coordination.resources import (
+    GetResourceResponse,
+    GetUserResourcesResponse,
+    PostLocationBoundResourceRequest,
+    PostVehicleResourceRequest,
+)
 
 router = APIRouter(tags=["Resources"])
 
 
-@router.get("/users/{userId}/locations/{locationId}/resources")
+@router.get(
+    "/users/{userId}/locations/{locationId}/resources", response_model=list[GetResourceResponse]
+)
 async def get_location_resources(
-    userId: str,  # noqa: N803
-    locationId: str,  # noqa: N803
+    userId: str,
+    locationId: str,
     principal: Principal = Depends(provider),
     session: AsyncSession = Depends(get_session),
-) -> list[dict]:
+) -> list[GetResourceResponse]:
     user_id, location_id = path_id(userId, "User"), path_id(locationId, "Location")
-    rows = await service.list_location_resources(session, principal.tenant_id, user_id, location_id)
-    return [resource_wire(r) for r in rows]
+    return await service.list_location_resources(session, principal.tenant_id, user_id, location_id)
 
 
-@router.post("/users/{userId}/locations/{locationId}/resources", status_code=201)
+@router.post(
+    "/users/{userId}/locations/{locationId}/resources",
+    status_code=201,
+    response_model=GetResourceResponse,
+)
 async def post_location_resource(
-    userId: str,  # noqa: N803
-    locationId: str,  # noqa: N803
+    userId: str,
+    locationId: str,
     body: PostLocationBoundResourceRequest,
     principal: Principal = Depends(provider),
     session: AsyncSession = Depends(get_session),
-) -> dict:
+) -> GetResourceResponse:
     user_id, location_id = path_id(userId, "User"), path_id(locationId, "Location")
-    resource = await service.create_location_resource(
+    return await service.create_location_resource(
         session,
         principal.tenant_id,
         user_id,
@@ -51,52 +57,51 @@ async def post_location_resource(
         body.resourceType,
         body.meterPointId,
     )
-    return resource_wire(resource)
 
 
 @router.post(
-    "/users/{userId}/vehicles", status_code=201, openapi_extra={**errors.PROBLEM, **errors.NO_404}
+    "/users/{userId}/vehicles",
+    status_code=201,
+    response_model=GetResourceResponse,
+    openapi_extra={**errors.PROBLEM, **errors.NO_404},
 )
 async def post_vehicle(
-    userId: str,  # noqa: N803
+    userId: str,
     body: PostVehicleResourceRequest,
     principal: Principal = Depends(provider),
     session: AsyncSession = Depends(get_session),
-) -> dict:
-    user_id = path_id(userId, "User")
-    resource = await service.create_vehicle(
-        session, principal.tenant_id, user_id, body.resourceId, body.resourceType
+) -> GetResourceResponse:
+    return await service.create_vehicle(
+        session, principal.tenant_id, path_id(userId, "User"), body.resourceId, body.resourceType
     )
-    return resource_wire(resource)
 
 
-@router.get("/users/{userId}/resources")
+@router.get("/users/{userId}/resources", response_model=GetUserResourcesResponse)
 async def get_user_resources(
-    userId: str,  # noqa: N803
+    userId: str,
     principal: Principal = Depends(provider),
     session: AsyncSession = Depends(get_session),
-) -> dict:
-    user_id = path_id(userId, "User")
-    rows = await service.list_user_resources(session, principal.tenant_id, user_id)
-    return {"resources": [resource_wire(r) for r in rows]}
+) -> GetUserResourcesResponse:
+    resources = await service.list_user_resources(
+        session, principal.tenant_id, path_id(userId, "User")
+    )
+    return GetUserResourcesResponse(resources=resources)
 
 
-@router.get("/resources/{resourceId}")
+@router.get("/resources/{resourceId}", response_model=GetResourceResponse)
 async def get_resource(
-    resourceId: str,  # noqa: N803
+    resourceId: str,
     principal: Principal = Depends(provider),
     session: AsyncSession = Depends(get_session),
-) -> dict:
-    resource_id = path_id(resourceId, "Resource")
-    return resource_wire(await service.get_resource(session, principal.tenant_id, resource_id))
+) -> GetResourceResponse:
+    return await service.get_resource(session, principal.tenant_id, path_id(resourceId, "Resource"))
 
 
 @router.delete("/resources/{resourceId}", status_code=204, response_class=Response)
 async def delete_resource(
-    resourceId: str,  # noqa: N803
+    resourceId: str,
     principal: Principal = Depends(provider),
     session: AsyncSession = Depends(get_session),
 ) -> Response:
-    resource_id = path_id(resourceId, "Resource")
-    await service.delete_resource(session, principal.tenant_id, resource_id)
+    await service.delete_resource(session, principal.tenant_id, path_id(resourceId, "Resource"))
     return Response(status_code=204)

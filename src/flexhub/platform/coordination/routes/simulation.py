@@ -11,15 +11,14 @@ from fastapi import APIRouter, Depends, Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from flexhub.platform.auth import Principal
-from flexhub.platform.coordination.events import event_wire
-from flexhub.platform.coordination.schemas.events import (
+from flexhub.platform.coordination.services import simulated_partner, simulation
+from flexhub.platform.deps import get_session, provider
+from flexhub.wire.coordination.simulation import (
     SimulateEventResponse,
     SimulateLocationLPCEventRequest,
     SimulatePriceCurveEventRequest,
     SimulateResourceLPCEventRequest,
 )
-from flexhub.platform.coordination.services import simulated_partner, simulation
-from flexhub.platform.deps import get_session, provider
 
 router = APIRouter(tags=["Simulation"])
 
@@ -32,9 +31,9 @@ async def simulate_price_curve(
     body: SimulatePriceCurveEventRequest,
     principal: Principal = Depends(provider),
     session: AsyncSession = Depends(get_session),
-) -> dict:
+) -> SimulateEventResponse:
     event = await simulation.simulate_price_curve(session, principal.tenant_id, body)
-    return {"simulatedEvent": event_wire(event)}
+    return SimulateEventResponse(simulatedEvent=event)
 
 
 @router.post("/simulation/events/usereligibility", response_model=SimulateEventResponse)
@@ -45,9 +44,9 @@ async def simulate_price_curve(
 )
 async def simulate_user_eligibility(
     principal: Principal = Depends(provider), session: AsyncSession = Depends(get_session)
-) -> dict:
+) -> SimulateEventResponse:
     event = await simulation.simulate_user_eligibility(session, principal.tenant_id)
-    return {"simulatedEvent": event_wire(event)}
+    return SimulateEventResponse(simulatedEvent=event)
 
 
 @router.post("/simulation/events/lpc/locations", response_model=SimulateEventResponse)
@@ -55,9 +54,9 @@ async def simulate_location_lpc(
     body: SimulateLocationLPCEventRequest,
     principal: Principal = Depends(provider),
     session: AsyncSession = Depends(get_session),
-) -> dict:
+) -> SimulateEventResponse:
     event = await simulation.simulate_location_lpc(session, principal.tenant_id, body)
-    return {"simulatedEvent": event_wire(event)}
+    return SimulateEventResponse(simulatedEvent=event)
 
 
 @router.post("/simulation/events/lpc/resources", response_model=SimulateEventResponse)
@@ -65,9 +64,9 @@ async def simulate_resource_lpc(
     body: SimulateResourceLPCEventRequest,
     principal: Principal = Depends(provider),
     session: AsyncSession = Depends(get_session),
-) -> dict:
+) -> SimulateEventResponse:
     event = await simulation.simulate_resource_lpc(session, principal.tenant_id, body)
-    return {"simulatedEvent": event_wire(event)}
+    return SimulateEventResponse(simulatedEvent=event)
 
 
 # The document gives the 201 no body.

@@ -11,8 +11,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from flexhub.platform import errors
 from flexhub.platform.auth import Principal
 from flexhub.platform.context import PlatformContext
-from flexhub.platform.coordination.schemas.common import Page, page_query
-from flexhub.platform.coordination.schemas.webhooks import (
+from flexhub.platform.coordination.paging import Page, page_query
+from flexhub.platform.coordination.services import webhooks as service
+from flexhub.platform.deps import get_ctx, get_session, provider
+from flexhub.wire.coordination.webhooks import (
     GetWebhookNotificationLogByIdResponse,
     GetWebhookNotificationLogsResponse,
     GetWebhookResponse,
@@ -20,11 +22,7 @@ from flexhub.platform.coordination.schemas.webhooks import (
     PatchWebhookRequest,
     PostWebhookRequest,
     PutWebhookRequest,
-    log_wire,
-    webhook_wire,
 )
-from flexhub.platform.coordination.services import webhooks as service
-from flexhub.platform.deps import get_ctx, get_session, provider
 
 router = APIRouter(tags=["Webhooks"])
 PROBLEM = errors.PROBLEM
@@ -33,9 +31,8 @@ PROBLEM = errors.PROBLEM
 @router.get("/webhooks", response_model=GetWebhooksResponse, openapi_extra=PROBLEM)
 async def get_webhooks(
     principal: Principal = Depends(provider), session: AsyncSession = Depends(get_session)
-) -> dict:
-    hooks = await service.list_webhooks(session, principal.tenant_id)
-    return {"webhooks": [webhook_wire(h) for h in hooks]}
+) -> GetWebhooksResponse:
+    return GetWebhooksResponse(webhooks=await service.list_webhooks(session, principal.tenant_id))
 
 
 def _change(
@@ -51,29 +48,14 @@ def _change(
     )
 
 
-async def _update(
-    session: AsyncSession,
-    principal: Principal,
-    webhook_id: str,
-    change: service.WebhookChange,
-    *,
-    replace: bool,
-) -> dict:
-    hook = await service.update_webhook(
-        session, principal.tenant_id, webhook_id, change, replace=replace
-    )
-    return webhook_wire(hook)
-
-
 @router.post("/webhooks", status_code=201, response_model=GetWebhookResponse, openapi_extra=PROBLEM)
 async def post_webhook(
     body: PostWebhookRequest,
     principal: Principal = Depends(provider),
     session: AsyncSession = Depends(get_session),
     ctx: PlatformContext = Depends(get_ctx),
-) -> dict:
-    hook = await service.create_webhook(session, principal.tenant_id, _change(body, ctx))
-    return webhook_wire(hook)
+) -> GetWebhookResponse:
+    return await service.create_webhook(session, principal.tenant_id, _change(body, ctx))
 
 
 @router.get(
@@ -84,11 +66,13 @@ async def get_webhook_logs(
     paging: Page = Depends(page_query),
     principal: Principal = Depends(provider),
     session: AsyncSession = Depends(get_session),
-) -> dict:
-    rows, total = await service.list_logs(
+) -> GetWebhookNotificationLogsResponse:
+    logs, total = await service.list_logs(
         session, principal.tenant_id, webhook_id, paging.number, paging.size
     )
-    return paging.body("webhookNotificationLogs", [log_wire(a) for a in rows], total)
+    return GetWebhookNotificationLogsResponse(
+        webhookNotificationLogs=logs, pagination=paging.pagination(total)
+    )
 
 
 @router.get(
@@ -97,45 +81,48 @@ async def get_webhook_logs(
     openapi_extra={**PROBLEM, **errors.NO_404},
 )
 async def get_webhook_log(
-    notificationId: str,  # noqa: N803
+    notificationId: str,
     principal: Principal = Depends(provider),
     session: AsyncSession = Depends(get_session),
-) -> dict:
-    attempt = await service.latest_attempt(session, principal.tenant_id, notificationId)
-    return {"webhookNotificationLog": log_wire(attempt), "notificationContent": attempt.body}
+) -> GetWebhookNotificationLogByIdResponse:
+    return await service.latest_attempt(session, principal.tenant_id, notificationId)
 
 
 @router.get("/webhooks/{webhookId}", response_model=GetWebhookResponse, openapi_extra=PROBLEM)
 async def get_webhook(
-    webhookId: str,  # noqa: N803
+    webhookId: str,
     principal: Principal = Depends(provider),
     session: AsyncSession = Depends(get_session),
-) -> dict:
-    return webhook_wire(await service.get_webhook(session, principal.tenant_id, webhookId))
+) -> GetWebhookResponse:
+    return await service.get_webhook(session, principal.tenant_id, webhookId)
 
 
 @router.put("/webhooks/{webhookId}", response_model=GetWebhookResponse, openapi_extra=PROBLEM)
 async def put_webhook(
-    webhookId: str,  # noqa: N803
+    webhookId: str,
     body: PutWebhookRequest,
     principal: Principal = Depends(provider),
     session: AsyncSession = Depends(get_session),
     ctx: PlatformContext = Depends(get_ctx),
-) -> dict:
+) -> GetWebhookResponse:
     change = _change(body, ctx)
-    return await _update(session, principal, webhookId, change, replace=True)
+    return await service.update_webhook(
+        session, principal.tenant_id, webhookId, change, replace=True
+    )
 
 
 @router.patch("/webhooks/{webhookId}", response_model=GetWebhookResponse, openapi_extra=PROBLEM)
 async def patch_webhook(
-    webhookId: str,  # noqa: N803
+    webhookId: str,
     body: PatchWebhookRequest,
     principal: Principal = Depends(provider),
     session: AsyncSession = Depends(get_session),
     ctx: PlatformContext = Depends(get_ctx),
-) -> dict:
+) -> GetWebhookResponse:
     change = _change(body, ctx)
-    return await _update(session, principal, webhookId, change, replace=False)
+    return await service.update_webhook(
+        session, principal.tenant_id, webhookId, change, replace=False
+    )
 
 
 # The document gives this 400 problem+json but the 404 a JSON string body.
@@ -146,7 +133,7 @@ async def patch_webhook(
     openapi_extra={**PROBLEM, **errors.STRING_404},
 )
 async def delete_webhook(
-    webhookId: str,  # noqa: N803
+    webhookId: str,
     principal: Principal = Depends(provider),
     session: AsyncSession = Depends(get_session),
 ) -> Response:
@@ -161,7 +148,7 @@ async def delete_webhook(
     openapi_extra=PROBLEM,
 )
 async def put_webhook_enabled(
-    webhookId: str,  # noqa: N803
+    webhookId: str,
     enabled: bool = Query(...),
     principal: Principal = Depends(provider),
     session: AsyncSession = Depends(get_session),

@@ -1,1 +1,2 @@
-"""Energy Coordination wire models (camelCase, exactly as the official document names them)."""
+"""Energy Coordination request parsing beyond the wire models of ``flexhub.wire.coordination``
+(which are the request bodies): the ids in request paths."""

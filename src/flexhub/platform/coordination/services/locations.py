@@ -21,12 +21,15 @@ from dataclasses import dataclass, field
 from sqlalchemy import delete, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from flexhub.platform.coordination.services.transactions import committing, delete_existing
+from flexhub.clock import utcnow
+from flexhub.platform.coordination import mappers
+from flexhub.platform.coordination.services import eligibility_events
 from flexhub.platform.coordination.services.users import require_user
 from flexhub.platform.engines import eligibility
 from flexhub.platform.errors import ApiError, bad_request, not_found
-from flexhub.store.base import utcnow
+from flexhub.platform.transactions import committing, delete_existing
 from flexhub.store.coordination import EcLocation, EcLocationMeter, EcResource
+from flexhub.wire.coordination.locations import GetLocationResponse
 
 IN_SLICE = 1000  # values per IN (...) list
 
@@ -49,12 +52,6 @@ class LocationPatch:
     location_type: str | None = None
     coordinates: tuple[float, float] | None = None  # (latitude, longitude)
     meter_point_ids: list[str] | None = None
-
-
-@dataclass
-class LocationView:
-    location: EcLocation
-    meter_point_ids: list[str]
 
 
 def location_missing(location_id: str) -> ApiError:
@@ -82,18 +79,20 @@ async def require_location(
     return location
 
 
-async def list_locations(session: AsyncSession, tenant_id: str, user_id: str) -> list[LocationView]:
+async def list_locations(
+    session: AsyncSession, tenant_id: str, user_id: str
+) -> list[GetLocationResponse]:
     await require_user(session, tenant_id, user_id)
     pairs = await eligibility.locations_with_meters(session, tenant_id, [user_id])
     pairs.sort(key=lambda p: (p[0].created_at, p[0].location_id))
-    return [LocationView(loc, meters) for loc, meters in pairs]
+    return [mappers.location(loc, meters) for loc, meters in pairs]
 
 
 async def get_location(
     session: AsyncSession, tenant_id: str, user_id: str, location_id: str
-) -> LocationView:
+) -> GetLocationResponse:
     location = await require_location(session, tenant_id, user_id, location_id)
-    return LocationView(location, await meters_of(session, tenant_id, location_id))
+    return mappers.location(location, await meters_of(session, tenant_id, location_id))
 
 
 def _duplicate_meter(meters: list[str], field_name: str) -> None:
@@ -199,7 +198,7 @@ def _new_location(tenant_id: str, user_id: str, spec: LocationSpec) -> EcLocatio
 
 async def create_location(
     session: AsyncSession, tenant_id: str, user_id: str, spec: LocationSpec
-) -> LocationView:
+) -> GetLocationResponse:
     """404 unknown user; 409 taken locationId or meter point; else stored and committed."""
     await require_user(session, tenant_id, user_id, lock=True)
     if await session.get(EcLocation, (tenant_id, spec.location_id)) is not None:
@@ -215,13 +214,13 @@ async def create_location(
         await _set_meters(
             session, tenant_id, spec.location_id, spec.meter_point_ids, existing=False
         )
-        await eligibility.refresh_users(session, tenant_id, [user_id])
-    return LocationView(location, list(spec.meter_point_ids))
+        await eligibility_events.refresh(session, tenant_id, [user_id])
+    return mappers.location(location, list(spec.meter_point_ids))
 
 
 async def replace_location(
     session: AsyncSession, tenant_id: str, user_id: str, location_id: str, spec: LocationSpec
-) -> LocationView:
+) -> GetLocationResponse:
     """PUT: every field replaced (omitted ones take their defaults)."""
     if spec.location_id != location_id:
         raise bad_request(
@@ -239,13 +238,13 @@ async def replace_location(
         location.longitude = spec.longitude
         location.modified_at = utcnow()
         await _set_meters(session, tenant_id, location_id, spec.meter_point_ids)
-        await eligibility.refresh_users(session, tenant_id, [user_id])
-    return LocationView(location, list(spec.meter_point_ids))
+        await eligibility_events.refresh(session, tenant_id, [user_id])
+    return mappers.location(location, list(spec.meter_point_ids))
 
 
 async def patch_location(
     session: AsyncSession, tenant_id: str, user_id: str, location_id: str, patch: LocationPatch
-) -> LocationView:
+) -> GetLocationResponse:
     location = await require_location(session, tenant_id, user_id, location_id, lock=True)
     if patch.meter_point_ids is not None:
         await _check_meters_free(
@@ -262,8 +261,8 @@ async def patch_location(
             meters = list(patch.meter_point_ids)
         else:
             meters = await meters_of(session, tenant_id, location_id)
-        await eligibility.refresh_users(session, tenant_id, [user_id])
-    return LocationView(location, meters)
+        await eligibility_events.refresh(session, tenant_id, [user_id])
+    return mappers.location(location, meters)
 
 
 async def delete_location(
@@ -275,32 +274,54 @@ async def delete_location(
         EcLocation.tenant_id == tenant_id, EcLocation.location_id == location_id
     )
     await delete_existing(session, statement, location_missing(location_id))
-    await eligibility.refresh_users(session, tenant_id, [user_id])
+    await eligibility_events.refresh(session, tenant_id, [user_id])
     await session.commit()
 
 
-async def create_locations_batch(
+async def _taken_locations(
+    session: AsyncSession, tenant_id: str, location_ids: list[str]
+) -> set[str]:
+    if not location_ids:
+        return set()
+    rows = await session.scalars(
+        select(EcLocation.location_id).where(
+            EcLocation.tenant_id == tenant_id, EcLocation.location_id.in_(location_ids)
+        )
+    )
+    return set(rows.all())
+
+
+def _check_batch_meters(
+    where: str, i: int, meters: list[str], owners: dict[str, str], seen: dict[str, int]
+) -> None:
+    field_name = f"{where}.meterPointIds"
+    _duplicate_meter(meters, field_name)
+    for meter in meters:
+        if meter in owners:
+            raise bad_request(
+                f"{field_name}: meter point id '{meter}' is already registered on "
+                f"location '{owners[meter]}'",
+                field_name,
+            )
+        if meter in seen:
+            raise bad_request(
+                f"{field_name}: meter point id '{meter}' appears more than once in the "
+                f"request (first at locations[{seen[meter]}])",
+                field_name,
+            )
+        seen[meter] = i
+
+
+async def check_batch(
     session: AsyncSession, tenant_id: str, items: list[tuple[str, LocationSpec]]
-) -> list[LocationView]:
-    """All or nothing. Every problem is a 400 naming the entry (``locations[i].field``): an
-    unknown user, a taken or repeated locationId, a taken or repeated meter point id."""
+) -> list[str]:
+    """Every entry checked (the first problem is a 400 naming it: ``locations[i].field``); the
+    batch's users are locked, as for a single location, and returned in id order."""
     user_ids = sorted({u for u, _ in items})
     known: set[str] = set()
-    if user_ids:  # locked, as for a single location
+    if user_ids:
         known = {u.user_id for u in await eligibility.lock_users(session, tenant_id, user_ids)}
-    location_ids = [spec.location_id for _, spec in items]
-    taken_locations: set[str] = set()
-    if location_ids:
-        taken_locations = set(
-            (
-                await session.scalars(
-                    select(EcLocation.location_id).where(
-                        EcLocation.tenant_id == tenant_id,
-                        EcLocation.location_id.in_(location_ids),
-                    )
-                )
-            ).all()
-        )
+    taken = await _taken_locations(session, tenant_id, [spec.location_id for _, spec in items])
     all_meters = [m for _, spec in items for m in spec.meter_point_ids]
     owners = await _meter_owners(session, tenant_id, all_meters)
     seen_locations: dict[str, int] = {}
@@ -310,7 +331,7 @@ async def create_locations_batch(
         if user_id not in known:
             raise bad_request(f"{where}.userId: user '{user_id}' was not found", f"{where}.userId")
         lid = spec.location_id
-        if lid in taken_locations:
+        if lid in taken:
             raise bad_request(
                 f"{where}.locationId: a location with id '{lid}' already exists",
                 f"{where}.locationId",
@@ -322,22 +343,16 @@ async def create_locations_batch(
                 f"{where}.locationId",
             )
         seen_locations[lid] = i
-        field_name = f"{where}.meterPointIds"
-        _duplicate_meter(spec.meter_point_ids, field_name)
-        for meter in spec.meter_point_ids:
-            if meter in owners:
-                raise bad_request(
-                    f"{field_name}: meter point id '{meter}' is already registered on "
-                    f"location '{owners[meter]}'",
-                    field_name,
-                )
-            if meter in seen_meters:
-                raise bad_request(
-                    f"{field_name}: meter point id '{meter}' appears more than once in the "
-                    f"request (first at locations[{seen_meters[meter]}])",
-                    field_name,
-                )
-            seen_meters[meter] = i
+        _check_batch_meters(where, i, spec.meter_point_ids, owners, seen_meters)
+    return user_ids
+
+
+async def create_locations_batch(
+    session: AsyncSession, tenant_id: str, items: list[tuple[str, LocationSpec]]
+) -> list[GetLocationResponse]:
+    """All or nothing. Every problem is a 400 naming the entry (``locations[i].field``): an
+    unknown user, a taken or repeated locationId, a taken or repeated meter point id."""
+    user_ids = await check_batch(session, tenant_id, items)
     locations = [_new_location(tenant_id, user_id, spec) for user_id, spec in items]
     rows = [
         {
@@ -354,8 +369,8 @@ async def create_locations_batch(
         await session.flush()
         if rows:
             await session.execute(insert(EcLocationMeter), rows)
-        await eligibility.refresh_users(session, tenant_id, user_ids)
+        await eligibility_events.refresh(session, tenant_id, user_ids)
     return [
-        LocationView(loc, list(spec.meter_point_ids))
+        mappers.location(loc, list(spec.meter_point_ids))
         for loc, (_, spec) in zip(locations, items, strict=True)
     ]

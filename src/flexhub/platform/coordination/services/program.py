@@ -19,22 +19,34 @@ from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from flexhub.platform.coordination.services.transactions import delete_existing
+from flexhub.clock import utcnow
+from flexhub.platform.coordination import mappers
 from flexhub.platform.coordination.services.users import require_user
-from flexhub.platform.engines import compensation, eligibility
+from flexhub.platform.engines import compensation, neighbourhoods
 from flexhub.platform.errors import bad_request, not_found
-from flexhub.store.base import utcnow
+from flexhub.platform.transactions import delete_existing
 from flexhub.store.coordination import ID, EcEnrollment, EcLocation, EcLocationMeter, EcUser
+from flexhub.wire.coordination.program import (
+    GetMpidEligibilityResponse,
+    GetUserCompensationForCurrentMonthResponse,
+    GetUserEligibilityResponse,
+    GetUserEnrollmentResponse,
+)
 
 
 async def get_enrollment(
     session: AsyncSession, tenant_id: str, user_id: str
-) -> EcEnrollment | None:
+) -> GetUserEnrollmentResponse:
     await require_user(session, tenant_id, user_id)
-    return await session.get(EcEnrollment, (tenant_id, user_id))
+    return mappers.enrollment(user_id, await session.get(EcEnrollment, (tenant_id, user_id)))
 
 
-async def enroll(session: AsyncSession, tenant_id: str, user_id: str) -> EcEnrollment:
+async def enroll(session: AsyncSession, tenant_id: str, user_id: str) -> GetUserEnrollmentResponse:
+    """Enroll an eligible user (enrolling again answers with the existing enrollment)."""
+    return mappers.enrollment(user_id, await _enroll(session, tenant_id, user_id))
+
+
+async def _enroll(session: AsyncSession, tenant_id: str, user_id: str) -> EcEnrollment:
     user = await require_user(session, tenant_id, user_id)
     existing = await session.get(EcEnrollment, (tenant_id, user_id))
     if existing is not None:
@@ -73,15 +85,25 @@ async def unenroll(session: AsyncSession, tenant_id: str, user_id: str) -> None:
     await session.commit()
 
 
-async def is_user_eligible(session: AsyncSession, tenant_id: str, user_id: str) -> bool:
-    return bool((await require_user(session, tenant_id, user_id)).eligible)
+async def user_eligibility(
+    session: AsyncSession, tenant_id: str, user_id: str
+) -> GetUserEligibilityResponse:
+    user = await require_user(session, tenant_id, user_id)
+    return mappers.user_eligibility(user_id, bool(user.eligible))
 
 
-async def is_meter_eligible(session: AsyncSession, tenant_id: str, meter_point_id: str) -> bool:
+async def meter_eligibility(
+    session: AsyncSession, tenant_id: str, meter_point_id: str
+) -> GetMpidEligibilityResponse:
+    eligible = await _meter_eligible(session, tenant_id, meter_point_id)
+    return mappers.meter_eligibility(meter_point_id, eligible)
+
+
+async def _meter_eligible(session: AsyncSession, tenant_id: str, meter_point_id: str) -> bool:
     if not meter_point_id or len(meter_point_id) > ID.length:
         return False  # no meter point id can be like that
-    areas = await eligibility.load_areas(session)
-    if eligibility.meter_in_areas(areas, meter_point_id):
+    areas = await neighbourhoods.load_areas(session)
+    if neighbourhoods.meter_in_areas(areas, meter_point_id):
         return True
     location = await session.scalar(
         select(EcLocation)
@@ -102,6 +124,7 @@ async def is_meter_eligible(session: AsyncSession, tenant_id: str, meter_point_i
 
 async def user_compensation(
     session: AsyncSession, tenant_id: str, user_id: str, now: datetime | None = None
-) -> compensation.UserCompensation:
+) -> GetUserCompensationForCurrentMonthResponse:
     user: EcUser = await require_user(session, tenant_id, user_id)
-    return await compensation.user_compensation(session, tenant_id, user.user_id, now)
+    result = await compensation.user_compensation(session, tenant_id, user.user_id, now)
+    return mappers.compensation(result)

@@ -14,23 +14,25 @@ import uuid
 from datetime import UTC
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from flexhub.platform.coordination.events import get_event, iso
-from flexhub.platform.coordination.schemas.reports import (
+from flexhub.clock import utcnow
+from flexhub.platform.coordination import mappers
+from flexhub.platform.errors import ApiError, bad_request
+from flexhub.store.coordination import EcEvent, EcReport
+from flexhub.timeseries import HOURLY, is_hourly, is_whole_hour
+from flexhub.wire.coordination.reports import (
     SPELLINGS,
     EnergyCurvePoint,
     EnergyUsageReportPayload,
+    GetReportResponse,
     LocationEnergyUsagePlanReportPayload,
     LocationEnergyUsageReportPayload,
     LocationLPCAcknowledgmentReportPayload,
     PostReportRequest,
     ResourceLPCAcknowledgmentReportPayload,
 )
-from flexhub.platform.errors import ApiError, bad_request
-from flexhub.store.base import utcnow
-from flexhub.store.coordination import EcEvent, EcReport
-from flexhub.timeseries import HOURLY, is_hourly, is_whole_hour
 
 # Which event payload types each report payload type answers.
 FITS = {
@@ -46,10 +48,14 @@ def _fail(path: str, message: str) -> ApiError:
     return bad_request(f"{path}: {message}", path)
 
 
-async def post_report(session: AsyncSession, tenant_id: str, req: PostReportRequest) -> EcReport:
+async def post_report(
+    session: AsyncSession, tenant_id: str, req: PostReportRequest
+) -> GetReportResponse:
     if not req.eventId:
         raise _fail("eventId", "is required: a report answers one of your events")
-    event = await get_event(session, tenant_id, req.eventId)
+    event = await session.scalar(
+        select(EcEvent).where(EcEvent.tenant_id == tenant_id, EcEvent.id == req.eventId)
+    )
     if event is None:
         raise _fail("eventId", f"event {req.eventId} is not one of your events")
     if not req.payloads:
@@ -64,12 +70,7 @@ async def post_report(session: AsyncSession, tenant_id: str, req: PostReportRequ
     )
     session.add(report)
     await session.commit()
-    return report
-
-
-def report_wire(report: EcReport) -> dict[str, Any]:
-    """``GetReportResponse``."""
-    return {"id": report.id, "eventId": report.event_id, "createdAt": iso(report.created_at)}
+    return mappers.report(report)
 
 
 def _check(path: str, payload: Any, event: EcEvent) -> dict[str, Any]:
@@ -242,7 +243,7 @@ def _curve(
                 f"{point.timestamp.isoformat()} does not start an hour; report hourly values "
                 "at the start of each UTC hour",
             )
-        stamp = iso(point.timestamp.astimezone(UTC))
+        stamp = point.timestamp.astimezone(UTC).isoformat()
         if stamp in seen:
             raise _fail(f"{path}[{j}].timestamp", f"{stamp} appears more than once")
         seen.add(stamp)

@@ -9,12 +9,14 @@ from datetime import datetime
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from flexhub.clock import utcnow
+from flexhub.platform.coordination import mappers
 from flexhub.platform.coordination.services.locations import meters_of, require_location
-from flexhub.platform.coordination.services.transactions import committing, delete_existing
 from flexhub.platform.coordination.services.users import require_user
 from flexhub.platform.errors import ApiError, bad_request, not_found
-from flexhub.store.base import utcnow
+from flexhub.platform.transactions import committing, delete_existing
 from flexhub.store.coordination import EcResource
+from flexhub.wire.coordination.resources import GetResourceResponse
 
 VEHICLE = "Vehicle"
 
@@ -62,7 +64,7 @@ async def create_location_resource(
     resource_id: str,
     resource_type: str,
     meter_point_id: str | None,
-) -> EcResource:
+) -> GetResourceResponse:
     """404 for an unknown user or location; 400 for a meter the location does not have or a
     taken resourceId."""
     await require_location(session, tenant_id, user_id, location_id, lock=True)
@@ -82,36 +84,38 @@ async def create_location_resource(
         location_id=location_id,
         meter_point_id=meter_point_id,
     )
-    return await _store(session, resource)
+    return mappers.resource(await _store(session, resource))
 
 
 async def list_location_resources(
     session: AsyncSession, tenant_id: str, user_id: str, location_id: str
-) -> list[EcResource]:
+) -> list[GetResourceResponse]:
     await require_location(session, tenant_id, user_id, location_id)
     rows = await session.scalars(
         select(EcResource)
         .where(EcResource.tenant_id == tenant_id, EcResource.location_id == location_id)
         .order_by(EcResource.created_at, EcResource.resource_id)
     )
-    return list(rows.all())
+    return [mappers.resource(r) for r in rows.all()]
 
 
 async def create_vehicle(
     session: AsyncSession, tenant_id: str, user_id: str, resource_id: str, resource_type: str
-) -> EcResource:
+) -> GetResourceResponse:
     if resource_type != VEHICLE:
         raise bad_request(
             f"resourceType: a vehicle's resourceType must be '{VEHICLE}', not '{resource_type}'",
             "resourceType",
         )
     await require_user(session, tenant_id, user_id, lock=True)
-    return await _store(session, new_resource(tenant_id, user_id, resource_id, VEHICLE))
+    return mappers.resource(
+        await _store(session, new_resource(tenant_id, user_id, resource_id, VEHICLE))
+    )
 
 
 async def list_user_resources(
     session: AsyncSession, tenant_id: str, user_id: str
-) -> list[EcResource]:
+) -> list[GetResourceResponse]:
     """Location-bound resources and vehicles, in creation order."""
     await require_user(session, tenant_id, user_id)
     rows = await session.scalars(
@@ -119,14 +123,16 @@ async def list_user_resources(
         .where(EcResource.tenant_id == tenant_id, EcResource.user_id == user_id)
         .order_by(EcResource.created_at, EcResource.resource_id)
     )
-    return list(rows.all())
+    return [mappers.resource(r) for r in rows.all()]
 
 
-async def get_resource(session: AsyncSession, tenant_id: str, resource_id: str) -> EcResource:
+async def get_resource(
+    session: AsyncSession, tenant_id: str, resource_id: str
+) -> GetResourceResponse:
     resource = await session.get(EcResource, (tenant_id, resource_id))
     if resource is None:
         raise resource_missing(resource_id)
-    return resource
+    return mappers.resource(resource)
 
 
 def resource_missing(resource_id: str) -> ApiError:

@@ -11,27 +11,27 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from flexhub.platform.errors import bad_request
 from flexhub.store.coordination import EcLocation, EcLocationMeter, EcResource
 from flexhub.timeseries import HOURLY
+from flexhub.wire.coordination.events import LocationLPCTarget, LPCDataPoint, ResourceLPCTarget
 
 
-def location_lpc_target(location_id: str, meter: str, points: list[dict]) -> dict:
-    """``LocationLPCTarget``."""
-    return {
-        "locationId": location_id,
-        "meterPointId": meter,
-        "resolution": HOURLY,
-        "points": points,
-    }
+def location_lpc_target(
+    location_id: str, meter: str, points: list[LPCDataPoint]
+) -> LocationLPCTarget:
+    return LocationLPCTarget(
+        locationId=location_id, meterPointId=meter, resolution=HOURLY, points=points
+    )
 
 
-def resource_lpc_target(resource_id: str, location_id: str, meter: str, points: list[dict]) -> dict:
-    """``ResourceLPCTarget``."""
-    return {
-        "meterPointId": meter,
-        "locationId": location_id,
-        "resourceId": resource_id,
-        "resolution": HOURLY,
-        "points": points,
-    }
+def resource_lpc_target(
+    resource_id: str, location_id: str, meter: str, points: list[LPCDataPoint]
+) -> ResourceLPCTarget:
+    return ResourceLPCTarget(
+        meterPointId=meter,
+        locationId=location_id,
+        resourceId=resource_id,
+        resolution=HOURLY,
+        points=points,
+    )
 
 
 @dataclass

@@ -17,14 +17,15 @@ from datetime import datetime
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from flexhub.clock import utcnow
+from flexhub.platform.coordination.services import eligibility_events
 from flexhub.platform.coordination.services.resources import VEHICLE, new_resource
-from flexhub.platform.engines import eligibility
-from flexhub.store.base import utcnow
+from flexhub.platform.engines import neighbourhoods
 from flexhub.store.coordination import EcLocation, EcLocationMeter, EcResource, EcUser
 
 # Centre of the documented sandbox test area 1 (Svalbard); simulated homes are scattered
 # within ~1 km of it, well inside the area.
-AREA_LATITUDE, AREA_LONGITUDE = eligibility.SANDBOX_AREAS[0][2:4]
+AREA_LATITUDE, AREA_LONGITUDE = neighbourhoods.SANDBOX_AREAS[0][2:4]
 SPREAD_DEG = 0.01
 LOCATION_TYPES = ("Residential", "Residential", "Commercial", "Other")
 RESOURCE_TYPES = ("HotWaterTank", "HVAC", "Charger", "SolarInverter", "Generic")
@@ -100,7 +101,7 @@ async def create_simulated_partner(
     for rows in (users, locations, meters + resources):
         session.add_all(rows)
         await session.flush()
-    await eligibility.refresh_users(session, tenant_id, [u.user_id for u in users])
+    await eligibility_events.refresh(session, tenant_id, [u.user_id for u in users])
     await session.commit()
     return SimulatedData(
         users=len(users),
@@ -139,5 +140,5 @@ async def delete_simulated_partner(session: AsyncSession, tenant_id: str) -> Non
         .where(EcUser.tenant_id == tenant_id, EcUser.simulated.is_(True))
         .returning(EcUser.user_id, EcUser.eligible)
     )
-    await eligibility.users_deleted(session, tenant_id, deleted.all())
+    await eligibility_events.users_deleted(session, tenant_id, deleted.all())
     await session.commit()

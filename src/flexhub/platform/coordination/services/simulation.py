@@ -16,47 +16,49 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from flexhub.platform.coordination.events import create_event, iso
-from flexhub.platform.coordination.schemas.events import (
-    LPCDataPoint,
-    LPCLocationTarget,
-    LPCResourceTarget,
-    PriceCurve,
-    SimulateLocationLPCEventRequest,
-    SimulatePriceCurveEventRequest,
-    SimulateResourceLPCEventRequest,
-)
+from flexhub.clock import utcnow
+from flexhub.platform.coordination import mappers
+from flexhub.platform.coordination.events import create_event
 from flexhub.platform.coordination.services.sim_targets import (
     PartnerData,
     location_lpc_target,
     resource_lpc_target,
 )
+from flexhub.platform.engines import price_curves
 from flexhub.platform.errors import bad_request
-from flexhub.store.base import utcnow
-from flexhub.store.coordination import EcEnrollment, EcEvent, EcUser
-from flexhub.timeseries import (
-    HOURLY,
-    ONE_HOUR,
-    PRICE_AREA_CURRENCIES,
-    floor_hour,
-    is_hourly,
-    is_whole_hour,
-    local_day_hours,
-    next_local_day,
-    zone_for,
+from flexhub.store.coordination import EcEnrollment, EcUser
+from flexhub.timeseries import HOURLY, ONE_HOUR, floor_hour, is_hourly, is_whole_hour
+from flexhub.wire.coordination.events import (
+    EventPayload,
+    GetEventResponse,
+    LocationLPCPayload,
+    LPCDataPoint,
+    PriceCurve,
+    ResourceLPCPayload,
+    UserEligibilityPayload,
+)
+from flexhub.wire.coordination.simulation import (
+    LPCDataPointRequest,
+    LPCLocationTarget,
+    LPCResourceTarget,
+    PriceCurveRequest,
+    SimulateLocationLPCEventRequest,
+    SimulatePriceCurveEventRequest,
+    SimulateResourceLPCEventRequest,
 )
 
-REAL_AREAS = tuple(PRICE_AREA_CURRENCIES)
 MAX_DEFAULT_TARGETS = 500
 LPC_DEFAULT_HOURS = 2
 
 _rng = random.Random()
 
 
-async def _commit_event(session: AsyncSession, tenant_id: str, payload: dict) -> EcEvent:
+async def _commit_event(
+    session: AsyncSession, tenant_id: str, payload: EventPayload
+) -> GetEventResponse:
     event = await create_event(session, tenant_id, payload)
     await session.commit()
-    return event
+    return mappers.event(event)
 
 
 # -- PriceCurve --------------------------------------------------------------------------------
@@ -67,8 +69,10 @@ async def simulate_price_curve(
     tenant_id: str,
     req: SimulatePriceCurveEventRequest,
     rng: random.Random = _rng,
-) -> EcEvent:
-    area = req.priceArea if req.priceArea not in (None, "Unknown") else rng.choice(REAL_AREAS)
+) -> GetEventResponse:
+    area = req.priceArea
+    if area in (None, "Unknown"):
+        area = rng.choice(price_curves.PRICE_AREAS)
     data = await PartnerData.load(session, tenant_id)
     if req.targets is None:
         targets = await _default_price_targets(session, tenant_id, data)
@@ -80,20 +84,14 @@ async def simulate_price_curve(
             if pair in seen:
                 raise bad_request(f"targets[{i}]: this target is listed more than once", "targets")
             seen.add(pair)
-            targets.append({"resourceId": pair[0], "locationId": pair[1]})
-    curve = price_curve(req.priceCurveDelta, area, utcnow(), rng)
-    payload = {
-        "targets": targets,
-        "priceCurveDelta": curve,
-        "priceArea": area,
-        "payloadType": "PriceCurve",
-    }
-    return await _commit_event(session, tenant_id, payload)
+            targets.append(pair)
+    delta = price_curve(req.priceCurveDelta, area, utcnow(), rng)
+    return await _commit_event(session, tenant_id, price_curves.payload(area, targets, delta))
 
 
 async def _default_price_targets(
     session: AsyncSession, tenant_id: str, data: PartnerData
-) -> list[dict[str, str]]:
+) -> list[tuple[str, str]]:
     """The enrolled users' resources (vehicles at their user's first location); failing that,
     the partner's simulated resources; failing that, none."""
     enrolled = set(
@@ -108,63 +106,58 @@ async def _default_price_targets(
         for resource in data.resources.values():
             location_id = data.home_of(resource)
             if wanted(resource) and location_id is not None:
-                targets.append({"resourceId": resource.resource_id, "locationId": location_id})
+                targets.append((resource.resource_id, location_id))
         if targets:
             return targets[:MAX_DEFAULT_TARGETS]
     return []
 
 
 def price_curve(
-    given: PriceCurve | None, area: str, now: datetime, rng: random.Random
-) -> dict[str, Any]:
+    given: PriceCurveRequest | None, area: str, now: datetime, rng: random.Random
+) -> PriceCurve:
     """The curve as given, completed: hourly resolution, kWh, the area's currency, and random
     prices in [-1, 1] for every hour of the area's next local day when no points are given."""
-    given = given or PriceCurve()
+    given = given or PriceCurveRequest()
     if given.resolution is not None and not is_hourly(given.resolution):
         raise bad_request(
             f"priceCurveDelta.resolution: {given.resolution!r} is not supported; only "
             f"{HOURLY!r} is",
             "priceCurveDelta.resolution",
         )
-    if given.points:
-        stamps = _hour_stamps("priceCurveDelta.points", [p.timestamp for p in given.points])
-        points = sorted(
-            ({"price": p.price, "timestamp": s} for p, s in zip(given.points, stamps, strict=True)),
-            key=lambda p: p["timestamp"],
-        )
-    else:
-        hours = local_day_hours(next_local_day(now, zone_for(area)), zone_for(area))
-        points = [{"price": round(rng.uniform(-1, 1), 4), "timestamp": iso(h)} for h in hours]
-    return {
-        "points": points,
-        "energyUnit": given.energyUnit or "kWh",
-        "currency": given.currency or PRICE_AREA_CURRENCIES[area],
-        "resolution": HOURLY,
-    }
+    units = {"energy_unit": given.energyUnit, "currency": given.currency}
+    if not given.points:
+        return price_curves.random_delta(area, now, rng, **units)
+    hours = _hours("priceCurveDelta.points", [p.timestamp for p in given.points])
+    return price_curves.curve(
+        area,
+        [(hour, p.price) for p, hour in zip(given.points, hours, strict=True)],
+        **units,
+    )
 
 
-def _hour_stamps(path: str, stamps: list[datetime]) -> list[str]:
-    """Checked ISO strings (UTC) of whole-hour, distinct timestamps."""
-    out: list[str] = []
+def _hours(path: str, stamps: list[datetime]) -> list[datetime]:
+    """The hours (UTC) of whole-hour, distinct timestamps."""
+    out: list[datetime] = []
     for j, stamp in enumerate(stamps):
         if not is_whole_hour(stamp):
             raise bad_request(
                 f"{path}[{j}].timestamp: {stamp.isoformat()} does not start an hour",
                 f"{path}[{j}].timestamp",
             )
-        text = iso(floor_hour(stamp))
-        if text in out:
+        hour = floor_hour(stamp)
+        if hour in out:
             raise bad_request(
-                f"{path}[{j}].timestamp: {text} appears more than once", f"{path}[{j}].timestamp"
+                f"{path}[{j}].timestamp: {hour.isoformat()} appears more than once",
+                f"{path}[{j}].timestamp",
             )
-        out.append(text)
+        out.append(hour)
     return out
 
 
 # -- UserEligibility ---------------------------------------------------------------------------
 
 
-async def simulate_user_eligibility(session: AsyncSession, tenant_id: str) -> EcEvent:
+async def simulate_user_eligibility(session: AsyncSession, tenant_id: str) -> GetEventResponse:
     """The currently eligible users as ``addedUsers``; nobody's eligibility changes."""
     eligible = (
         await session.scalars(
@@ -173,35 +166,34 @@ async def simulate_user_eligibility(session: AsyncSession, tenant_id: str) -> Ec
             .order_by(EcUser.user_id)
         )
     ).all()
-    payload = {
-        "lastUpdated": iso(utcnow()),
-        "addedUsers": list(eligible),
-        "removedUsers": [],
-        "payloadType": "UserEligibility",
-    }
+    payload = UserEligibilityPayload(
+        lastUpdated=utcnow(), addedUsers=list(eligible), removedUsers=[]
+    )
     return await _commit_event(session, tenant_id, payload)
 
 
 # -- LPC ---------------------------------------------------------------------------------------
 
 
-def lpc_points(path: str, given: list[LPCDataPoint] | None, now: datetime) -> list[dict]:
+def lpc_points(
+    path: str, given: list[LPCDataPointRequest] | None, now: datetime
+) -> list[LPCDataPoint]:
     """The given limits (checked, sorted) or 0 kW for each of the next two whole hours."""
     if not given:
         start = floor_hour(now) + ONE_HOUR
         hours = [start + ONE_HOUR * k for k in range(LPC_DEFAULT_HOURS)]
-        return [{"maxPowerInKiloWatts": 0.0, "timestamp": iso(h)} for h in hours]
-    stamps = _hour_stamps(path, [p.timestamp for p in given])
+        return [LPCDataPoint(maxPowerInKiloWatts=0.0, timestamp=h) for h in hours]
+    hours = _hours(path, [p.timestamp for p in given])
     points = [
-        {"maxPowerInKiloWatts": p.maxPowerInKiloWatts, "timestamp": s}
-        for p, s in zip(given, stamps, strict=True)
+        LPCDataPoint(maxPowerInKiloWatts=p.maxPowerInKiloWatts, timestamp=hour)
+        for p, hour in zip(given, hours, strict=True)
     ]
-    return sorted(points, key=lambda p: p["timestamp"])
+    return sorted(points, key=lambda p: p.timestamp)
 
 
 async def simulate_location_lpc(
     session: AsyncSession, tenant_id: str, req: SimulateLocationLPCEventRequest
-) -> EcEvent:
+) -> GetEventResponse:
     def resolve(data: PartnerData, path: str, item: LPCLocationTarget) -> tuple:
         spec = item.location
         target = data.location_meter(f"{path}.location", spec.locationId, spec.meterPointId)
@@ -210,7 +202,7 @@ async def simulate_location_lpc(
     return await _lpc_event(
         session,
         tenant_id,
-        "LocationLPC",
+        LocationLPCPayload,
         field="locations",
         items=req.locations,
         resolve=resolve,
@@ -222,7 +214,7 @@ async def simulate_location_lpc(
 
 async def simulate_resource_lpc(
     session: AsyncSession, tenant_id: str, req: SimulateResourceLPCEventRequest
-) -> EcEvent:
+) -> GetEventResponse:
     def resolve(data: PartnerData, path: str, item: LPCResourceTarget) -> tuple:
         spec = item.resource
         target = data.resource_location_meter(
@@ -233,7 +225,7 @@ async def simulate_resource_lpc(
     return await _lpc_event(
         session,
         tenant_id,
-        "ResourceLPC",
+        ResourceLPCPayload,
         field="resources",
         items=req.resources,
         resolve=resolve,
@@ -246,15 +238,15 @@ async def simulate_resource_lpc(
 async def _lpc_event(
     session: AsyncSession,
     tenant_id: str,
-    payload_type: str,
+    payload_type: type[LocationLPCPayload] | type[ResourceLPCPayload],
     *,
     field: str,
     items: list | None,
     resolve: Callable[..., tuple],
     defaults: Callable[[PartnerData], list],
-    build: Callable[..., dict],
+    build: Callable[..., Any],
     what: str,
-) -> EcEvent:
+) -> GetEventResponse:
     """An LPC event with a target per item the request lists under ``field`` (``resolve``
     checks it: ``(identity, target)``; an identity may appear once), or, when it lists none,
     one per default target of the partner; ``build(*target, points)`` makes each."""
@@ -278,6 +270,4 @@ async def _lpc_event(
                 "or list the targets",
                 field,
             )
-    return await _commit_event(
-        session, tenant_id, {"targets": targets, "payloadType": payload_type}
-    )
+    return await _commit_event(session, tenant_id, payload_type(targets=targets))

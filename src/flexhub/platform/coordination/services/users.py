@@ -6,11 +6,14 @@ from __future__ import annotations
 from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from flexhub.platform.coordination.services.transactions import committing
+from flexhub.clock import utcnow
+from flexhub.platform.coordination import mappers
+from flexhub.platform.coordination.services import eligibility_events
 from flexhub.platform.engines import eligibility
 from flexhub.platform.errors import ApiError, bad_request, not_found
-from flexhub.store.base import utcnow
+from flexhub.platform.transactions import committing
 from flexhub.store.coordination import EcUser
+from flexhub.wire.coordination.users import GetUserResponse
 
 
 def user_missing(user_id: str) -> ApiError:
@@ -32,9 +35,13 @@ async def require_user(
     return user
 
 
+async def get_user(session: AsyncSession, tenant_id: str, user_id: str) -> GetUserResponse:
+    return mappers.user((await require_user(session, tenant_id, user_id)).user_id)
+
+
 async def list_users(
     session: AsyncSession, tenant_id: str, page: int, page_size: int, *, eligible_only=False
-) -> tuple[list[EcUser], int]:
+) -> tuple[list[GetUserResponse], int]:
     """Oldest first (creation order), then by id."""
     where = [EcUser.tenant_id == tenant_id]
     if eligible_only:
@@ -47,12 +54,12 @@ async def list_users(
         .offset((page - 1) * page_size)
         .limit(page_size)
     )
-    return list(rows.all()), int(total or 0)
+    return [mappers.user(u.user_id) for u in rows.all()], int(total or 0)
 
 
 async def create_users(
     session: AsyncSession, tenant_id: str, user_ids: list[str], *, field: str = "users"
-) -> list[EcUser]:
+) -> list[GetUserResponse]:
     """Create every user or none. A duplicate (already stored, or twice in the request) is a
     400 naming the entry: ``userId`` for a single create, ``users[i].userId`` in a batch."""
     single = field == "userId"
@@ -92,7 +99,7 @@ async def create_users(
     async with committing(session, 400, "a user with one of these ids already exists", field):
         session.add_all(users)
         await session.flush()
-    return users
+    return [mappers.user(u.user_id) for u in users]
 
 
 async def delete_user(session: AsyncSession, tenant_id: str, user_id: str) -> None:
@@ -108,5 +115,5 @@ async def delete_user(session: AsyncSession, tenant_id: str, user_id: str) -> No
     ).all()
     if not deleted:
         raise user_missing(user_id)
-    await eligibility.users_deleted(session, tenant_id, deleted)
+    await eligibility_events.users_deleted(session, tenant_id, deleted)
     await session.commit()

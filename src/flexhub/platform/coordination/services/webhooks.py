@@ -11,7 +11,6 @@ subscriptions get no further deliveries: the worker drops their pending notifica
 
 from __future__ import annotations
 
-import re
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
@@ -19,19 +18,25 @@ from datetime import datetime
 from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from flexhub.platform.coordination.events import CHANNEL, NOTIFICATION_TYPES
-from flexhub.platform.coordination.services.transactions import delete_existing
-from flexhub.platform.delivery.ssrf import BlockedTarget, check_url
+from flexhub.clock import utcnow
+from flexhub.platform.coordination import mappers
+from flexhub.platform.coordination.events import CHANNEL
+from flexhub.platform.delivery.ssrf import url_problem
 from flexhub.platform.errors import ApiError, bad_request, not_found
-from flexhub.store.base import utcnow
+from flexhub.platform.transactions import delete_existing
 from flexhub.store.coordination import EcWebhook
 from flexhub.store.delivery import DeliveryAttempt
+from flexhub.wire.coordination.events import NOTIFICATION_TYPES
+from flexhub.wire.coordination.webhooks import (
+    GetWebhookNotificationLogByIdResponse,
+    GetWebhookResponse,
+    WebhookNotificationLog,
+)
 
 ALL_TYPES = list(NOTIFICATION_TYPES.values())
 MAX_URL = 2000
 MAX_NAME = 400
 MAX_SECRET = 1000
-_URI_TEXT = re.compile(r"[!-~]*")  # printable ASCII, no spaces: what a URI may hold
 
 
 @dataclass
@@ -50,17 +55,9 @@ def check_webhook_url(url: str, allow_private: bool) -> str:
         raise bad_request(f"webhookUrl must be at most {MAX_URL} characters", "webhookUrl")
     if url != url.strip():
         raise bad_request("webhookUrl must not start or end with spaces", "webhookUrl")
-    if not _URI_TEXT.fullmatch(url):
-        raise bad_request(
-            "webhookUrl must be a URI: percent-encode spaces, control and non-ASCII characters "
-            "and give an international domain name in its ASCII (xn--) form",
-            "webhookUrl",
-        )
-    try:
-        check_url(url, allow_private)
-    except BlockedTarget as exc:
-        message = str(exc).removeprefix("webhook URL ")
-        raise bad_request(f"webhookUrl {message}", "webhookUrl") from None
+    reason = url_problem(url, allow_private)
+    if reason:
+        raise bad_request(f"webhookUrl {reason}", "webhookUrl")
     return url
 
 
@@ -115,16 +112,20 @@ def checked_change(
     )
 
 
-async def list_webhooks(session: AsyncSession, tenant_id: str) -> list[EcWebhook]:
+async def list_webhooks(session: AsyncSession, tenant_id: str) -> list[GetWebhookResponse]:
     rows = await session.scalars(
         select(EcWebhook)
         .where(EcWebhook.tenant_id == tenant_id)
         .order_by(EcWebhook.created_at, EcWebhook.id)
     )
-    return list(rows.all())
+    return [mappers.webhook(h) for h in rows.all()]
 
 
-async def get_webhook(session: AsyncSession, tenant_id: str, webhook_id: str) -> EcWebhook:
+async def get_webhook(session: AsyncSession, tenant_id: str, webhook_id: str) -> GetWebhookResponse:
+    return mappers.webhook(await _find(session, tenant_id, webhook_id))
+
+
+async def _find(session: AsyncSession, tenant_id: str, webhook_id: str) -> EcWebhook:
     hook = await session.scalar(
         select(EcWebhook).where(EcWebhook.tenant_id == tenant_id, EcWebhook.id == webhook_id)
     )
@@ -137,7 +138,9 @@ def webhook_missing(webhook_id: str) -> ApiError:
     return not_found(f"Webhook {webhook_id}")
 
 
-async def create_webhook(session: AsyncSession, tenant_id: str, change: WebhookChange) -> EcWebhook:
+async def create_webhook(
+    session: AsyncSession, tenant_id: str, change: WebhookChange
+) -> GetWebhookResponse:
     now = utcnow()
     hook = EcWebhook(
         id=str(uuid.uuid4()),
@@ -149,18 +152,18 @@ async def create_webhook(session: AsyncSession, tenant_id: str, change: WebhookC
     _apply(hook, change, replace=True, now=now)
     session.add(hook)
     await session.commit()
-    return hook
+    return mappers.webhook(hook)
 
 
 async def update_webhook(
     session: AsyncSession, tenant_id: str, webhook_id: str, change: WebhookChange, *, replace: bool
-) -> EcWebhook:
+) -> GetWebhookResponse:
     """PUT (``replace``): every field replaced, left-out optional ones by their defaults (not
     the secret); PATCH: only the fields given (non-null) change."""
-    hook = await get_webhook(session, tenant_id, webhook_id)
+    hook = await _find(session, tenant_id, webhook_id)
     _apply(hook, change, replace=replace)
     await session.commit()
-    return hook
+    return mappers.webhook(hook)
 
 
 def _apply(
@@ -184,13 +187,12 @@ def _apply(
 
 async def set_enabled(
     session: AsyncSession, tenant_id: str, webhook_id: str, enabled: bool
-) -> EcWebhook:
-    hook = await get_webhook(session, tenant_id, webhook_id)
+) -> None:
+    hook = await _find(session, tenant_id, webhook_id)
     if hook.enabled != enabled:
         hook.enabled = enabled
         hook.modified_at = utcnow()
     await session.commit()
-    return hook
 
 
 async def delete_webhook(session: AsyncSession, tenant_id: str, webhook_id: str) -> None:
@@ -212,7 +214,7 @@ def _attempts(tenant_id: str):
 
 async def list_logs(
     session: AsyncSession, tenant_id: str, webhook_id: str | None, page: int, page_size: int
-) -> tuple[list[DeliveryAttempt], int]:
+) -> tuple[list[WebhookNotificationLog], int]:
     """Every delivery attempt to the partner's webhooks (optionally one), newest first."""
     query = _attempts(tenant_id)
     if webhook_id is not None:
@@ -223,12 +225,13 @@ async def list_logs(
         .offset((page - 1) * page_size)
         .limit(page_size)
     )
-    return list(rows.all()), int(total or 0)
+    return [mappers.log(a) for a in rows.all()], int(total or 0)
 
 
 async def latest_attempt(
     session: AsyncSession, tenant_id: str, notification_id: str
-) -> DeliveryAttempt:
+) -> GetWebhookNotificationLogByIdResponse:
+    """The newest attempt to deliver one notification, with the body it sent."""
     attempt = await session.scalar(
         _attempts(tenant_id)
         .where(DeliveryAttempt.outbox_id == notification_id)
@@ -237,4 +240,4 @@ async def latest_attempt(
     )
     if attempt is None:
         raise ApiError(404, f"Notification {notification_id} was not found")
-    return attempt
+    return mappers.log_detail(attempt)

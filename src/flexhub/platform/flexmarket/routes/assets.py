@@ -7,14 +7,14 @@ from typing import Any
 from fastapi import APIRouter, Depends, Query, Request
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from flexhub.clock import utcnow
 from flexhub.platform.auth import Principal
 from flexhub.platform.deps import get_session, provider
-from flexhub.platform.flexmarket import assets, obligations
-from flexhub.platform.flexmarket.paging import Page, Paginated, page_params, paginated
-from flexhub.platform.flexmarket.routes.common import ERRORS, NOT_FOUND
-from flexhub.platform.flexmarket.schemas.assets import AssetIn, AssetPatch
-from flexhub.platform.flexmarket.schemas.responses import AssetOut
-from flexhub.store.base import utcnow
+from flexhub.platform.flexmarket.paging import Page, page_params, paginated
+from flexhub.platform.flexmarket.routes.responses import ERRORS, NOT_FOUND
+from flexhub.platform.flexmarket.services import assets, obligations
+from flexhub.wire.flexmarket.assets import AssetIn, AssetOut, AssetPatch
+from flexhub.wire.flexmarket.common import Paginated
 
 router = APIRouter(tags=["Assets"])
 
@@ -36,7 +36,7 @@ async def create_asset(
     body: AssetIn,
     principal: Principal = Depends(provider),
     session: AsyncSession = Depends(get_session),
-) -> dict[str, Any]:
+) -> AssetOut:
     return await assets.create(session, principal.tenant_id, body, utcnow())
 
 
@@ -64,7 +64,7 @@ async def get_asset(
     asset_id: str,
     principal: Principal = Depends(provider),
     session: AsyncSession = Depends(get_session),
-) -> dict[str, Any]:
+) -> AssetOut:
     return await assets.get(session, principal.tenant_id, asset_id)
 
 
@@ -74,5 +74,5 @@ async def update_asset(
     body: AssetPatch,
     principal: Principal = Depends(provider),
     session: AsyncSession = Depends(get_session),
-) -> dict[str, Any]:
+) -> AssetOut:
     return await assets.update(session, principal.tenant_id, asset_id, body, utcnow())

@@ -9,9 +9,8 @@ from flexhub.platform.auth import AuthError, authenticate_client, issue_token
 from flexhub.platform.context import PlatformContext
 from flexhub.platform.deps import get_ctx, get_session
 from flexhub.platform.errors import ApiError
-from flexhub.platform.flexmarket.routes.common import ERRORS
-from flexhub.platform.flexmarket.schemas.dispatches import TokenIn
-from flexhub.platform.flexmarket.schemas.responses import TokenOut
+from flexhub.platform.flexmarket.routes.responses import ERRORS
+from flexhub.wire.flexmarket.common import TokenIn, TokenOut
 
 router = APIRouter(tags=["Authentication"])
 
@@ -23,7 +22,7 @@ async def authtoken(
     body: TokenIn,
     ctx: PlatformContext = Depends(get_ctx),
     session: AsyncSession = Depends(get_session),
-) -> dict[str, str]:
+) -> TokenOut:
     """Returns ``{"token": "<JWT>"}``; send it as ``Authorization: Bearer <token>``."""
     missing = {f: ["This field may not be blank."] for f in ("client_id", "api_key")}
     missing = {f: m for f, m in missing.items() if not getattr(body, f)}
@@ -34,4 +33,4 @@ async def authtoken(
     except AuthError as exc:
         raise ApiError(401, "Invalid credentials.") from exc
     token = issue_token(ctx.keys, partner, ctx.settings.base_url, ctx.settings.token_ttl_seconds)
-    return {"token": token}
+    return TokenOut(token=token)

@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from fastapi import APIRouter, Depends
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from flexhub.clock import utcnow
 from flexhub.platform.auth import Principal
 from flexhub.platform.deps import get_session, provider
-from flexhub.platform.flexmarket import competitions
-from flexhub.platform.flexmarket.routes.common import ERRORS, NOT_FOUND
-from flexhub.platform.flexmarket.schemas.responses import CompetitionOut
-from flexhub.store.base import utcnow
+from flexhub.platform.flexmarket.routes.responses import ERRORS, NOT_FOUND
+from flexhub.platform.flexmarket.services import competitions
+from flexhub.wire.flexmarket.competitions import CompetitionOut
 
 router = APIRouter(tags=["Competitions"])
 
@@ -26,6 +24,6 @@ async def get_competition(
     competition_id: str,
     principal: Principal = Depends(provider),
     session: AsyncSession = Depends(get_session),
-) -> dict[str, Any]:
+) -> CompetitionOut:
     """404 unless the provider holds an obligation under the competition."""
     return await competitions.for_provider(session, principal.tenant_id, competition_id, utcnow())

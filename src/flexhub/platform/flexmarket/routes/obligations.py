@@ -5,44 +5,26 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Request
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from flexhub.clock import utcnow
 from flexhub.platform.auth import Principal
 from flexhub.platform.deps import get_session, provider
-from flexhub.platform.flexmarket import availability, obligations
-from flexhub.platform.flexmarket.fields import parse_filter_date
-from flexhub.platform.flexmarket.paging import Page, Paginated, page_params, paginated
-from flexhub.platform.flexmarket.routes.common import ERRORS, NOT_FOUND
-from flexhub.platform.flexmarket.schemas.obligations import VariationIn
-from flexhub.platform.flexmarket.schemas.responses import ObligationOut, VariationOut
-from flexhub.store.base import utcnow
+from flexhub.platform.flexmarket.paging import Page, page_params, paginated
+from flexhub.platform.flexmarket.routes.responses import ERRORS, NOT_FOUND
+from flexhub.platform.flexmarket.schemas.filters import ObligationFilters, obligation_filters
+from flexhub.platform.flexmarket.services import availability, obligations
+from flexhub.wire.flexmarket.common import Paginated
+from flexhub.wire.flexmarket.obligations import ObligationOut, VariationIn, VariationOut
 
 router = APIRouter(tags=["Obligations"])
-
-
-def obligation_filters(
-    start_since: str | None = Query(None, description="start on or after (YYYY-MM-DD)"),
-    start_to: str | None = Query(None, description="start on or before (YYYY-MM-DD)"),
-    end_since: str | None = Query(None, description="end on or after (YYYY-MM-DD)"),
-    end_to: str | None = Query(None, description="end on or before (YYYY-MM-DD)"),
-    competition_id: str | None = Query(None),
-    bid_id: str | None = Query(None),
-) -> obligations.ObligationFilters:
-    return obligations.ObligationFilters(
-        start_since=parse_filter_date("start_since", start_since),
-        start_to=parse_filter_date("start_to", start_to),
-        end_since=parse_filter_date("end_since", end_since),
-        end_to=parse_filter_date("end_to", end_to),
-        competition_id=competition_id,
-        bid_id=bid_id,
-    )
 
 
 @router.get("/obligations/v1/", response_model=Paginated[ObligationOut], responses=ERRORS)
 async def list_obligations(
     request: Request,
-    filters: obligations.ObligationFilters = Depends(obligation_filters),
+    filters: ObligationFilters = Depends(obligation_filters),
     page: Page = Depends(page_params),
     principal: Principal = Depends(provider),
     session: AsyncSession = Depends(get_session),
@@ -62,7 +44,7 @@ async def get_obligation(
     obligation_id: str,
     principal: Principal = Depends(provider),
     session: AsyncSession = Depends(get_session),
-) -> dict[str, Any]:
+) -> ObligationOut:
     return await obligations.get_obligation(
         session, obligation_id, utcnow(), provider_tenant_id=principal.tenant_id
     )
@@ -79,7 +61,7 @@ async def declare_variation(
     body: VariationIn,
     principal: Principal = Depends(provider),
     session: AsyncSession = Depends(get_session),
-) -> dict[str, Any]:
+) -> VariationOut:
     """Declare the capacity available under the obligation for a period."""
     return await availability.declare(session, principal.tenant_id, obligation_id, body, utcnow())
 

@@ -8,30 +8,29 @@ from typing import Any
 from fastapi import APIRouter, Depends, Query, Request, Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from flexhub.clock import utcnow
 from flexhub.platform.auth import Principal
 from flexhub.platform.deps import get_session, system_operator
-from flexhub.platform.flexmarket import (
+from flexhub.platform.flexmarket.paging import Page, page_params, paginated
+from flexhub.platform.flexmarket.routes.responses import CONFLICT, ERRORS, NOT_FOUND
+from flexhub.platform.flexmarket.schemas.filters import (
+    InstructionFilters,
+    ObligationFilters,
+    instruction_filters,
+    obligation_filters,
+)
+from flexhub.platform.flexmarket.services import (
     availability,
     competitions,
-    dispatches,
-    instructions,
+    dispatch_issue,
+    dispatch_read,
+    dispatch_stop,
     obligations,
 )
-from flexhub.platform.flexmarket.paging import Page, Paginated, page_params, paginated
-from flexhub.platform.flexmarket.routes.common import CONFLICT, ERRORS, NOT_FOUND
-from flexhub.platform.flexmarket.routes.dispatches import instruction_filters
-from flexhub.platform.flexmarket.routes.obligations import obligation_filters
-from flexhub.platform.flexmarket.schemas.competitions import CompetitionIn
-from flexhub.platform.flexmarket.schemas.dispatches import DispatchIn, StopIn
-from flexhub.platform.flexmarket.schemas.obligations import ObligationIn
-from flexhub.platform.flexmarket.schemas.responses import (
-    CompetitionOut,
-    InstructionOut,
-    ObligationOut,
-    SoInstructionOut,
-    VariationOut,
-)
-from flexhub.store.base import utcnow
+from flexhub.wire.flexmarket.common import Paginated
+from flexhub.wire.flexmarket.competitions import CompetitionIn, CompetitionOut
+from flexhub.wire.flexmarket.dispatches import DispatchIn, InstructionOut, SoInstructionOut, StopIn
+from flexhub.wire.flexmarket.obligations import ObligationIn, ObligationOut, VariationOut
 
 router = APIRouter(prefix="/so/v1", tags=["System operator"])
 
@@ -41,7 +40,7 @@ async def create_competition(
     body: CompetitionIn,
     principal: Principal = Depends(system_operator),
     session: AsyncSession = Depends(get_session),
-) -> dict[str, Any]:
+) -> CompetitionOut:
     return await competitions.create(session, principal.tenant_id, body, utcnow())
 
 
@@ -65,7 +64,7 @@ async def get_competition(
     competition_id: str,
     principal: Principal = Depends(system_operator),
     session: AsyncSession = Depends(get_session),
-) -> dict[str, Any]:
+) -> CompetitionOut:
     return await competitions.for_so(session, principal.tenant_id, competition_id, utcnow())
 
 
@@ -74,14 +73,14 @@ async def award_obligation(
     body: ObligationIn,
     principal: Principal = Depends(system_operator),
     session: AsyncSession = Depends(get_session),
-) -> dict[str, Any]:
+) -> ObligationOut:
     return await obligations.award(session, principal.tenant_id, body, utcnow())
 
 
 @router.get("/obligations/", response_model=Paginated[ObligationOut], responses=ERRORS)
 async def list_obligations(
     request: Request,
-    filters: obligations.ObligationFilters = Depends(obligation_filters),
+    filters: ObligationFilters = Depends(obligation_filters),
     page: Page = Depends(page_params),
     principal: Principal = Depends(system_operator),
     session: AsyncSession = Depends(get_session),
@@ -101,7 +100,7 @@ async def get_obligation(
     obligation_id: str,
     principal: Principal = Depends(system_operator),
     session: AsyncSession = Depends(get_session),
-) -> dict[str, Any]:
+) -> ObligationOut:
     return await obligations.get_obligation(
         session, obligation_id, utcnow(), so_tenant_id=principal.tenant_id
     )
@@ -125,11 +124,11 @@ async def issue_dispatch(
     response: Response,
     principal: Principal = Depends(system_operator),
     session: AsyncSession = Depends(get_session),
-) -> dict[str, Any]:
+) -> InstructionOut:
     """201 with the new instruction; 200 with the first one when the same request (same
     ``so_reference``, signed fields and signature) comes again; 409 when the ``so_reference``
     is already used by an instruction with different fields."""
-    view, created = await dispatches.issue(session, principal.tenant_id, body, utcnow())
+    view, created = await dispatch_issue.issue(session, principal.tenant_id, body, utcnow())
     if not created:
         response.status_code = 200
     return view
@@ -138,12 +137,12 @@ async def issue_dispatch(
 @router.get("/dispatches/", response_model=Paginated[InstructionOut], responses=ERRORS)
 async def list_dispatches(
     request: Request,
-    filters: instructions.InstructionFilters = Depends(instruction_filters),
+    filters: InstructionFilters = Depends(instruction_filters),
     page: Page = Depends(page_params),
     principal: Principal = Depends(system_operator),
     session: AsyncSession = Depends(get_session),
 ) -> dict[str, Any]:
-    results, count = await instructions.list_instructions(
+    results, count = await dispatch_read.list_instructions(
         session, utcnow(), page, filters, so_tenant_id=principal.tenant_id
     )
     return paginated(request, results, count, page)
@@ -158,9 +157,9 @@ async def get_dispatch(
     instruction_id: str,
     principal: Principal = Depends(system_operator),
     session: AsyncSession = Depends(get_session),
-) -> dict[str, Any]:
+) -> SoInstructionOut:
     """The instruction as the provider answered it (``status``, ``responded_at``, ``reason``)."""
-    return await instructions.so_dispatch_detail(
+    return await dispatch_read.so_dispatch_detail(
         session, principal.tenant_id, instruction_id, utcnow()
     )
 
@@ -182,10 +181,10 @@ async def stop_dispatch(
     body: StopIn | None = None,
     principal: Principal = Depends(system_operator),
     session: AsyncSession = Depends(get_session),
-) -> dict[str, Any]:
+) -> InstructionOut:
     """201 with the new stop instruction; 200 with the existing one when already stopped
     (409 if this request names another ``so_reference``, ``start`` or signature)."""
-    view, created = await dispatches.stop(
+    view, created = await dispatch_stop.stop(
         session, principal.tenant_id, instruction_id, body or StopIn(), utcnow()
     )
     if not created:

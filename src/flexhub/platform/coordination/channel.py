@@ -1,0 +1,62 @@
+"""The Energy Coordination delivery channel: ``EventNotification`` bodies signed with
+``X-Payload-Signature`` (Base64 HMAC-SHA256 of the raw body under the webhook's secret); the
+webhook's status follows each attempt (Healthy, Unhealthy, TimeOut)."""
+
+from __future__ import annotations
+
+import json
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from flexhub.clock import utcnow
+from flexhub.config import RetryPolicy
+from flexhub.platform.coordination import mappers
+from flexhub.platform.coordination.events import CHANNEL, WEBHOOKS
+from flexhub.platform.delivery.channel import Prepared
+from flexhub.platform.delivery.fanout import resolve
+from flexhub.signing import PAYLOAD_SIGNATURE_HEADER, payload_signature
+from flexhub.store.coordination import EcEvent, EcWebhook
+from flexhub.store.delivery import DeliveryAttempt, OutboxRow
+
+
+class CoordinationChannel:
+    name = CHANNEL
+
+    def __init__(self, retry: RetryPolicy) -> None:
+        self.retry = retry
+
+    async def prepare(
+        self, session: AsyncSession, rows: list[OutboxRow]
+    ) -> dict[str, Prepared | None]:
+        targets = await resolve(session, rows, WEBHOOKS, EcEvent)
+        sent = utcnow()
+        out: dict[str, Prepared | None] = {}
+        for row in rows:
+            target = targets[row.id]
+            if target is None:  # gone, disabled, or (never written) another partner's
+                out[row.id] = None
+                continue
+            hook, event = target
+            notification = mappers.notification(row, event, sent).model_dump(mode="json")
+            body = json.dumps(notification, separators=(",", ":")).encode("utf-8")
+            headers = {"Content-Type": "application/json"}
+            signature = None
+            if hook.secret:
+                signature = payload_signature(hook.secret, body)
+                headers[PAYLOAD_SIGNATURE_HEADER] = signature
+            out[row.id] = Prepared(url=hook.url, body=body, headers=headers, signature=signature)
+        return out
+
+    async def record(
+        self, session: AsyncSession, row: OutboxRow, attempt: DeliveryAttempt, final: bool
+    ) -> None:
+        hook = await session.get(EcWebhook, row.subscription_id)
+        if hook is None:
+            return
+        if attempt.succeeded:
+            hook.status = "Healthy"
+        elif attempt.timed_out:
+            hook.status = "TimeOut"
+        else:
+            hook.status = "Unhealthy"
+        hook.last_analyzed_at = attempt.attempted_at

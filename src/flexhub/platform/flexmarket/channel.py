@@ -1,0 +1,61 @@
+"""The Flex Market delivery channel: each notification is a compact JWS
+(``Content-Type: application/jwt``) of the event's claims, signed by the platform.
+
+Every attempt is signed afresh with the platform's current key (a rotation made by another
+process is picked up first), so ``iat``/``exp`` are those of the attempt; ``jti`` is the event
+id and stays the same across retries and subscriptions, so receivers can de-duplicate on it.
+"""
+
+from __future__ import annotations
+
+import time
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from flexhub.config import RetryPolicy
+from flexhub.platform.delivery.channel import Prepared
+from flexhub.platform.delivery.fanout import resolve
+from flexhub.platform.flexmarket import mappers
+from flexhub.platform.flexmarket.events import CHANNEL, SUBSCRIPTIONS
+from flexhub.platform.keys import KeyStore
+from flexhub.store.delivery import DeliveryAttempt, OutboxRow
+from flexhub.store.flexmarket_webhooks import FmEvent
+from flexhub.wire.flexmarket.webhooks import CONTENT_TYPE
+
+
+class FlexMarketChannel:
+    name = CHANNEL
+
+    def __init__(self, keys: KeyStore, issuer: str, retry: RetryPolicy) -> None:
+        self.keys = keys
+        self.issuer = issuer
+        self.retry = retry
+
+    async def prepare(
+        self, session: AsyncSession, rows: list[OutboxRow]
+    ) -> dict[str, Prepared | None]:
+        targets = await resolve(session, rows, SUBSCRIPTIONS, FmEvent)
+        self.keys.refresh()
+        now = int(time.time())
+        out: dict[str, Prepared | None] = {}
+        for row in rows:
+            target = targets[row.id]
+            if target is None:
+                out[row.id] = None
+                continue
+            sub, event = target
+            claims = mappers.claims(event, self.issuer, now)
+            token = self.keys.sign(claims.model_dump(mode="json"))
+            out[row.id] = Prepared(
+                url=sub.url,
+                body=token.encode("ascii"),
+                headers={"Content-Type": CONTENT_TYPE},
+                signature=token.rsplit(".", 1)[1],
+            )
+        return out
+
+    async def record(
+        self, session: AsyncSession, row: OutboxRow, attempt: DeliveryAttempt, final: bool
+    ) -> None:
+        """Nothing to keep on the subscription: its health is the delivery log."""
+        return None
