@@ -7,7 +7,10 @@ import json
 import uuid
 from datetime import datetime
 
-from ec_assets import (
+from flexhub.platform.engines.eligibility import square
+from flexhub.store.base import utcnow
+from flexhub.store.coordination import EcWebhook, Neighbourhood
+from support.ec_assets import (
     OSLO,
     SANDBOX_1,
     SANDBOX_2,
@@ -18,11 +21,7 @@ from ec_assets import (
     problem,
     uid,
 )
-from spec_schemas import check
-
-from flexhub.platform.engines.eligibility import square
-from flexhub.store.base import utcnow
-from flexhub.store.coordination import EcWebhook, Neighbourhood
+from support.ec_schemas import check
 
 
 async def add_neighbourhood(test_db, *, polygon=None, meters=()) -> str:

@@ -8,15 +8,15 @@ from datetime import timedelta
 
 import pytest
 from sqlalchemy import func, select, update
-from test_worker_processes import seed
 
-from conftest import make_backend, platform_settings
 from flexhub.platform.context import PlatformContext
 from flexhub.platform.delivery.worker import Worker
 from flexhub.platform.keys import KeyStore
 from flexhub.store.base import utcnow
 from flexhub.store.database import Database
 from flexhub.store.delivery import OutboxRow
+from support.databases import make_backend, platform_settings
+from support.outbox import seed
 
 
 @pytest.fixture(params=["sqlite", "postgres"])

@@ -10,8 +10,7 @@ from flexhub.platform.flexmarket import availability, instructions, obligations
 from flexhub.platform.flexmarket.paging import Page
 from flexhub.platform.flexmarket.queries import scoped
 from flexhub.store.flexmarket import FmAsset, FmDispatchInstruction
-
-from .fm_support import asset_body, market, now, obligation_body, ok
+from support.fm import asset_body, market, now, obligation_body, ok
 
 
 def not_found(r) -> bool:
