@@ -64,8 +64,9 @@ def write_revision(name: str) -> Path:
     ruff = Path(sys.executable).with_name("ruff")
     ruff_cmd = str(ruff) if ruff.exists() else shutil.which("ruff")
     if ruff_cmd:
-        if differences:  # an empty revision keeps its imports for writing it by hand
-            subprocess.run([ruff_cmd, "check", "--fix", "--quiet", str(path)], check=False)
+        # an empty revision keeps its unused imports, for writing it by hand
+        only = [] if differences else ["--select", "I"]
+        subprocess.run([ruff_cmd, "check", "--fix", "--quiet", *only, str(path)], check=False)
         subprocess.run([ruff_cmd, "format", "--quiet", str(path)], check=False)
     merged = f", merging heads {', '.join(sorted(heads))}" if len(heads) > 1 else ""
     print(f"wrote {path}")
