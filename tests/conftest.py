@@ -1,95 +1,63 @@
-"""Shared fixtures. Storage and API tests run on SQLite always and on PostgreSQL when it is
-reachable (``FLEXHUB_TEST_POSTGRES_URL``, default the local server); under CI an unreachable
-PostgreSQL is an error, not a skip. Each PostgreSQL session gets its own fresh database."""
+"""Shared fixtures (the helpers behind them are in ``support/``). Storage and API tests run on
+SQLite always and on PostgreSQL when it is reachable (``support.databases``); each PostgreSQL
+session gets its own fresh database. Also reports, once, when the official Energy Coordination
+document is missing (``support.ec_spec``), or stops the run if it is required."""
 
 from __future__ import annotations
 
-import asyncio
-import os
 import uuid
 from collections.abc import AsyncIterator, Iterator
-from dataclasses import dataclass
 
 import httpx
 import pytest
-from sqlalchemy.engine import make_url
 
-from flexhub.config import RetryPolicy, Settings
 from flexhub.platform.auth import add_partner
 from flexhub.store.database import Database
-from support import Partner, PlatformThread, Receiver, free_port
-
-POSTGRES_URL = os.environ.get(
-    "FLEXHUB_TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
-)
-EC = "/energy-coordination/v1"
-FAST_RETRY = RetryPolicy(max_attempts=4, base_seconds=0.2, factor=2.0, max_seconds=2.0, jitter=0.1)
+from support.databases import Backend, make_backend, platform_settings
+from support.ec_schemas import skipped_checks
+from support.ec_spec import MISSING, SEARCHED, SPEC_PATH, document_required
+from support.platform import EC, Partner, PlatformThread, fetch_token
+from support.receiver import Receiver
 
 
-@dataclass(frozen=True)
-class Backend:
-    name: str
-    url: str
-
-
-async def _pg_admin(sql: str) -> None:
-    import asyncpg
-
-    dsn = make_url(POSTGRES_URL).set(drivername="postgresql").render_as_string(hide_password=False)
-    conn = await asyncpg.connect(dsn, timeout=5)
-    try:
-        await conn.execute(sql)
-    finally:
-        await conn.close()
-
-
-def _pg_reachable() -> bool:
-    try:
-        asyncio.run(_pg_admin("SELECT 1"))
-        return True
-    except Exception:
-        return False
-
-
-def make_backend(name: str, tmp_dir) -> Iterator[Backend]:
-    """A fresh, empty database of the named kind; dropped afterwards."""
-    if name == "sqlite":
-        yield Backend("sqlite", f"sqlite+aiosqlite:///{tmp_dir}/flexhub.db")
-        return
-    if not _pg_reachable():
-        if os.environ.get("CI"):
-            pytest.fail(f"PostgreSQL is not reachable at {POSTGRES_URL}")
-        pytest.skip("PostgreSQL is not reachable")
-    dbname = f"flexhub_t_{uuid.uuid4().hex[:12]}"
-    asyncio.run(_pg_admin(f'CREATE DATABASE "{dbname}"'))
-    try:
-        yield Backend(
-            "postgres",
-            make_url(POSTGRES_URL).set(database=dbname).render_as_string(hide_password=False),
+def pytest_configure(config: pytest.Config) -> None:
+    if SPEC_PATH is None and document_required():
+        raise pytest.UsageError(
+            f"{MISSING}: looked for {SEARCHED}, and FLEXHUB_REQUIRE_EC_SPEC is set"
         )
-    finally:
-        asyncio.run(_pg_admin(f'DROP DATABASE IF EXISTS "{dbname}" WITH (FORCE)'))
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    if SPEC_PATH is None:
+        return f"{MISSING}: looked for {SEARCHED}; conformance checks will be skipped"
+    return f"official Energy Coordination document: {SPEC_PATH}"
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    """Tests marked ``ec_document`` need the official document: skipped without it (before
+    their fixtures start anything), in one place so that the summary shows them once."""
+    if SPEC_PATH is None and item.get_closest_marker("ec_document"):
+        pytest.skip(MISSING)
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config: pytest.Config) -> None:
+    if SPEC_PATH is None:
+        tests = sum(
+            1
+            for report in terminalreporter.stats.get("skipped", [])
+            if isinstance(report.longrepr, tuple) and MISSING in str(report.longrepr[2])
+        )
+        terminalreporter.write_line(
+            f"{MISSING}: {skipped_checks()} response-schema checks and {tests} conformance "
+            "tests skipped",
+            yellow=True,
+            bold=True,
+        )
 
 
 @pytest.fixture(scope="session", params=["sqlite", "postgres"])
 def backend(request, tmp_path_factory) -> Iterator[Backend]:
     yield from make_backend(request.param, tmp_path_factory.mktemp(f"db-{request.param}"))
-
-
-def platform_settings(url: str, data_dir, **overrides) -> Settings:
-    base = dict(
-        database_url=url,
-        data_dir=data_dir,
-        host="127.0.0.1",
-        port=free_port(),
-        webhook_allow_private=True,
-        worker_poll_seconds=0.5,
-        delivery_timeout_seconds=2.0,
-        ec_retry=FAST_RETRY,
-        fm_retry=FAST_RETRY,
-    )
-    base.update(overrides)
-    return Settings(**base)
 
 
 @pytest.fixture(scope="session")
@@ -107,20 +75,6 @@ async def test_db(platform: PlatformThread) -> AsyncIterator[Database]:
     db = Database(platform.settings.database_url)
     yield db
     await db.dispose()
-
-
-async def fetch_token(base_url: str, client_id: str, secret: str) -> str:
-    async with httpx.AsyncClient(base_url=base_url) as http:
-        r = await http.post(
-            "/connect/token",
-            data={
-                "grant_type": "client_credentials",
-                "client_id": client_id,
-                "client_secret": secret,
-            },
-        )
-        r.raise_for_status()
-        return r.json()["access_token"]
 
 
 @pytest.fixture

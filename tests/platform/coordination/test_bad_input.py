@@ -9,10 +9,9 @@ from __future__ import annotations
 
 import json
 
-from ec_assets import SANDBOX_1, error_string, new_user, problem, uid
-from ec_assets import stored_count as count
-
 from flexhub.store.coordination import EcEvent, EcLocation, EcUser, EcWebhook
+from support.ec_assets import SANDBOX_1, error_string, new_user, problem, uid
+from support.ec_assets import stored_count as count
 
 JSON = {"content-type": "application/json"}
 HOUR = "2026-03-04T00:00:00+00:00"

@@ -6,11 +6,10 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, datetime, timedelta
 
-from ec_assets import new_location, new_user, uid
-from spec_schemas import check
-
 from flexhub.platform.engines.compensation import month_bounds
 from flexhub.store.coordination import EcEvent, EcReport
+from support.ec_assets import new_location, new_user, uid
+from support.ec_schemas import check
 
 
 def hour(n: int) -> datetime:

@@ -5,10 +5,9 @@ from __future__ import annotations
 
 import asyncio
 
-from ec_assets import OSLO, SANDBOX_1, eligibility_events, new_user, uid
-from ec_assets import stored_count as count
-
 from flexhub.store.coordination import EcLocation, EcResource, EcUser
+from support.ec_assets import OSLO, SANDBOX_1, eligibility_events, new_user, uid
+from support.ec_assets import stored_count as count
 
 RACERS = 6
 

@@ -13,12 +13,12 @@ import json
 import time
 from datetime import datetime
 
-from spec_schemas import check
-from spec_schemas import check as check_event_schema
 from sqlalchemy import select
 
 from flexhub.store.delivery import OutboxRow
-from support import Receiver
+from support.ec_schemas import check
+from support.ec_schemas import check as check_event_schema
+from support.receiver import Receiver
 
 SECRET = "Secret123%"
 NOTIFICATION_FIELDS = {

@@ -5,10 +5,9 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from spec_schemas import check
-from spec_schemas import check as check_event_schema
-
 from flexhub.platform.coordination.events import create_event
+from support.ec_schemas import check
+from support.ec_schemas import check as check_event_schema
 
 PROBLEM = "application/problem+json"
 

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from ec_assets import (
+from sqlalchemy import func, select
+
+from flexhub.store.coordination import EcLocation, EcLocationMeter
+from support.ec_assets import (
     BERGEN,
     OSLO,
     error_string,
@@ -11,10 +14,7 @@ from ec_assets import (
     stored_count,
     uid,
 )
-from spec_schemas import check
-from sqlalchemy import func, select
-
-from flexhub.store.coordination import EcLocation, EcLocationMeter
+from support.ec_schemas import check
 
 
 async def stored_locations(test_db, tenant_id: str) -> int:

@@ -7,7 +7,10 @@ import json
 import uuid
 from datetime import datetime
 
-from ec_assets import (
+from flexhub.clock import utcnow
+from flexhub.platform.engines.neighbourhoods import square
+from flexhub.store.coordination import EcWebhook, Neighbourhood
+from support.ec_assets import (
     OSLO,
     SANDBOX_1,
     SANDBOX_2,
@@ -18,11 +21,7 @@ from ec_assets import (
     problem,
     uid,
 )
-from spec_schemas import check
-
-from flexhub.clock import utcnow
-from flexhub.platform.engines.neighbourhoods import square
-from flexhub.store.coordination import EcWebhook, Neighbourhood
+from support.ec_schemas import check
 
 
 async def add_neighbourhood(test_db, *, polygon=None, meters=()) -> str:

@@ -6,11 +6,11 @@ from __future__ import annotations
 
 import json
 
-from spec_schemas import check
 from sqlalchemy import func, select
 
 from flexhub.platform.coordination.events import create_event
 from flexhub.store.coordination import EcReport
+from support.ec_schemas import check
 
 T0 = "2026-03-04T00:00:00+00:00"
 T1 = "2026-03-04T01:00:00+00:00"

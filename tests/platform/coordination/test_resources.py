@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from ec_assets import error_string, problem, uid
-from spec_schemas import check
+from support.ec_assets import error_string, problem, uid
+from support.ec_schemas import check
 
 
 async def user_with_location(ec, meters: list[str] | None = None) -> tuple[str, str]:

@@ -31,18 +31,14 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from conftest import EC
-from ec_spec import (
-    SPEC_PATH,
+from support.ec_spec import (
     as_generated_clients_read_it,
     load_official_document,
     with_null_for_unset,
 )
+from support.platform import EC
 
-pytestmark = pytest.mark.skipif(
-    SPEC_PATH is None and not os.environ.get("CI"),
-    reason="the official Energy Coordination document is not beside the repository",
-)
+pytestmark = pytest.mark.ec_document
 
 EXAMPLES = int(os.environ.get("FLEXHUB_SCHEMATHESIS_EXAMPLES", "20"))
 NEGATIVE_EXAMPLES = int(os.environ.get("FLEXHUB_SCHEMATHESIS_NEGATIVE_EXAMPLES", "25"))

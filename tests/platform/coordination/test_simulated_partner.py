@@ -6,11 +6,11 @@ from __future__ import annotations
 
 import asyncio
 
-from ec_assets import SANDBOX_1
-from ec_simulation import household, refused, simulate
 from sqlalchemy import select
 
 from flexhub.store.coordination import EcEvent, EcLocation, EcLocationMeter, EcResource, EcUser
+from support.ec_assets import SANDBOX_1
+from support.ec_simulation import household, refused, simulate
 
 
 async def rows(test_db, table, tenant_id: str) -> list:

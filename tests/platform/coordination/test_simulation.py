@@ -7,8 +7,8 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from ec_assets import uid
-from ec_simulation import household, refused, simulate
+from support.ec_assets import uid
+from support.ec_simulation import household, refused, simulate
 
 OSLO_CITY = {"latitude": 59.91, "longitude": 10.75}
 ZONES = {"NO": "Europe/Oslo", "FI": "Europe/Helsinki", "DK": "Europe/Copenhagen"}

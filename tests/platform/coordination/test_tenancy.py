@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from ec_assets import SANDBOX_1, error_string, new_location, new_user, uid
+from support.ec_assets import SANDBOX_1, error_string, new_location, new_user, uid
 
 
 async def setup_partner(partner, user_id: str, location_id: str, meter: str, rid: str, vid: str):

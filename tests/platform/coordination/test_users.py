@@ -2,10 +2,6 @@
 
 from __future__ import annotations
 
-from ec_assets import SANDBOX_1, error_string, uid
-from ec_assets import stored_count as count
-from spec_schemas import check
-
 from flexhub.store.coordination import (
     EcEnrollment,
     EcLocation,
@@ -13,6 +9,9 @@ from flexhub.store.coordination import (
     EcResource,
     EcUser,
 )
+from support.ec_assets import SANDBOX_1, error_string, uid
+from support.ec_assets import stored_count as count
+from support.ec_schemas import check
 
 
 async def test_create_get_and_list_users(ec):

@@ -3,7 +3,7 @@ validation (problem+json naming the field) and tenant isolation. Delivery is in 
 
 from __future__ import annotations
 
-from spec_schemas import check
+from support.ec_schemas import check
 
 PROBLEM = "application/problem+json"
 ALL_TYPES = [

@@ -15,14 +15,12 @@ from pathlib import Path
 
 import pytest
 
-from ec_spec import SPEC_PATH, as_generated_clients_read_it, load_official_document
 from flexhub.config import Settings
 from flexhub.platform import errors
 from flexhub.platform.app import create_app
+from support.ec_spec import as_generated_clients_read_it, load_official_document
 
-pytestmark = pytest.mark.skipif(
-    SPEC_PATH is None, reason="the official Energy Coordination document is not available"
-)
+pytestmark = pytest.mark.ec_document
 PROBLEM_TYPE = "application/problem+json"
 # Properties the document leaves optional that a simulation request must still carry: a target
 # names what it limits or prices, a point when it applies and what it is (400 naming the field).

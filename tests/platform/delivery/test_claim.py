@@ -8,9 +8,7 @@ from datetime import timedelta
 
 import pytest
 from sqlalchemy import func, select, update
-from test_worker_processes import seed
 
-from conftest import make_backend, platform_settings
 from flexhub.clock import utcnow
 from flexhub.platform.app import platform_channels
 from flexhub.platform.context import PlatformContext
@@ -18,6 +16,8 @@ from flexhub.platform.delivery.worker import Worker
 from flexhub.platform.keys import KeyStore
 from flexhub.store.database import Database
 from flexhub.store.delivery import OutboxRow
+from support.databases import make_backend, platform_settings
+from support.outbox import seed
 
 
 @pytest.fixture(params=["sqlite", "postgres"])

@@ -5,9 +5,7 @@ from __future__ import annotations
 
 import pytest
 from sqlalchemy import select
-from test_worker_processes import seed
 
-from conftest import platform_settings
 from flexhub.platform.app import platform_channels
 from flexhub.platform.context import PlatformContext
 from flexhub.platform.delivery.ssrf import (
@@ -21,7 +19,9 @@ from flexhub.platform.delivery.worker import Worker
 from flexhub.platform.keys import KeyStore
 from flexhub.store.database import Database
 from flexhub.store.delivery import DeliveryAttempt
-from support import Receiver
+from support.databases import platform_settings
+from support.outbox import seed
+from support.receiver import Receiver
 
 
 @pytest.mark.parametrize(

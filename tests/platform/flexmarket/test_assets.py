@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .fm_support import asset_body, ok
+from support.fm import asset_body, ok
 
 
 async def test_create_read_list_and_look_up_by_ref(make_partner):

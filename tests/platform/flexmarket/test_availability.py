@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from .fm_support import MON, TUE, YEAR, london_market, ok
+from support.fm import MON, TUE, YEAR, london_market, ok
 
 NEXT_MON = MON + timedelta(days=7)
 AUG1, AUG2 = date(YEAR, 8, 1), date(YEAR, 8, 2)

@@ -9,7 +9,7 @@ import json
 
 import pytest
 
-from .fm_support import asset_body, competition_body, market, obligation_body, ok
+from support.fm import asset_body, competition_body, market, obligation_body, ok
 
 ARABIC_ONE_AND_A_HALF = "\u0661.\u0665"  # "١.٥": digits Python's int() and Decimal() accept
 

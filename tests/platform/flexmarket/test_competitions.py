@@ -6,7 +6,7 @@ from __future__ import annotations
 import copy
 from datetime import timedelta
 
-from .fm_support import asset_body, competition_body, market, now, obligation_body, ok, z
+from support.fm import asset_body, competition_body, market, now, obligation_body, ok, z
 
 
 async def test_so_opens_and_reads_a_competition(make_partner):

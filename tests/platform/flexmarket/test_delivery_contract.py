@@ -7,8 +7,7 @@ from __future__ import annotations
 import asyncio
 
 from flexhub.config import load_settings
-
-from .fm_support import market, ok
+from support.fm import market, ok
 
 
 def test_default_retry_ladder_spans_an_hour_even_with_the_shortest_jitter():

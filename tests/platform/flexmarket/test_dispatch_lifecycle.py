@@ -14,8 +14,7 @@ from flexhub.platform.flexmarket.services import dispatch_answer
 from flexhub.platform.flexmarket.services.sweeper import sweep
 from flexhub.store.flexmarket import FmDispatchInstruction
 from flexhub.store.flexmarket_webhooks import FmEvent
-
-from .fm_support import competition_body, market, now, ok, z
+from support.fm import competition_body, market, now, ok, z
 
 
 def at(text: str) -> datetime:

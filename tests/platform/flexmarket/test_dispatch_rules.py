@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from .fm_support import (
+from support.fm import (
     BANK_HOLIDAY,
     FRI,
     MON,

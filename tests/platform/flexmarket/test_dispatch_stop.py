@@ -11,8 +11,7 @@ from sqlalchemy import select
 from flexhub.platform.flexmarket.services.sweeper import sweep
 from flexhub.store.flexmarket import FmDispatchInstruction
 from flexhub.store.flexmarket_webhooks import FmEvent
-
-from .fm_support import market, now, ok, z
+from support.fm import market, now, ok, z
 
 
 async def test_stopping_a_future_instruction_cancels_it(make_partner, test_db):

@@ -10,8 +10,7 @@ from sqlalchemy import select
 
 from flexhub.platform.flexmarket.services.sweeper import sweep
 from flexhub.store.flexmarket_webhooks import FmEvent
-
-from .fm_support import asset_body, competition_body, market, obligation_body, ok, today
+from support.fm import asset_body, competition_body, market, obligation_body, ok, today
 
 
 async def events(test_db, tenant_id: str, event_type: str) -> list[dict]:

@@ -20,7 +20,7 @@ import httpx
 import jwt
 from cryptography.hazmat.primitives.asymmetric import ed25519
 
-from .fm_support import asset_body, competition_body, now, obligation_body, ok, today, z
+from support.fm import asset_body, competition_body, now, obligation_body, ok, today, z
 
 SIGNED = (
     "so_reference",

@@ -20,9 +20,8 @@ from schemathesis.checks import not_a_server_error
 from schemathesis.core.failures import FailureGroup
 from schemathesis.specs.openapi.checks import response_schema_conformance
 
-from support import Partner
-
-from .fm_support import market, ok
+from support.fm import market, ok
+from support.platform import Partner
 
 EXAMPLES = 25
 CHECKS = [not_a_server_error, response_schema_conformance]

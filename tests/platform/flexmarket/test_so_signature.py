@@ -9,8 +9,7 @@ from sqlalchemy import select
 
 from flexhub import signing
 from flexhub.store.flexmarket_webhooks import FmEvent
-
-from .fm_support import MON, london_market, market, ok
+from support.fm import MON, london_market, market, ok
 
 
 async def test_provider_verifies_the_so_signature(make_partner, test_db):

@@ -11,8 +11,7 @@ from flexhub.platform.flexmarket.schemas.filters import InstructionFilters, Obli
 from flexhub.platform.flexmarket.services import availability, dispatch_read, obligations
 from flexhub.platform.flexmarket.services.queries import scoped
 from flexhub.store.flexmarket import FmAsset, FmDispatchInstruction
-
-from .fm_support import asset_body, market, now, obligation_body, ok
+from support.fm import asset_body, market, now, obligation_body, ok
 
 
 def not_found(r) -> bool:

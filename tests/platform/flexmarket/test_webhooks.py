@@ -355,22 +355,3 @@ async def test_event_without_subscribers_is_stored(test_db, make_partner):
         stored = await session.get(FmEvent, event.id)
         assert stored.data == {"id": "o", "capacity": "2.50"}
         assert stored.event_type == "obligation.updated" and stored.tenant_id == p.id
-
-
-async def test_migrated_tables_match_the_models(test_db):
-    """The 0003 migration creates exactly what the models declare, on this backend."""
-    from alembic.autogenerate import compare_metadata
-    from alembic.migration import MigrationContext
-
-    from flexhub.store.tables import metadata
-
-    def diff(connection):
-        context = MigrationContext.configure(connection, opts={"compare_type": True})
-        heads = set(context.get_current_heads())
-        mine = ("fm_subscriptions", "fm_events")
-        found = compare_metadata(context, metadata)
-        return heads, [d for d in found if any(t in str(d) for t in mine)]
-
-    async with test_db.engine.connect() as conn:
-        heads, differences = await conn.run_sync(diff)
-    assert "0003" in heads and differences == []

@@ -11,7 +11,7 @@ from typing import Any
 
 import httpx
 
-from support import Partner
+from support.platform import Partner
 
 DAYS = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 WEEKDAYS = DAYS[:5]

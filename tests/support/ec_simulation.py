@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import random
 
-from ec_assets import SANDBOX_1, uid
-from spec_schemas import check as check_event_schema
+from support.ec_assets import SANDBOX_1, uid
+from support.ec_schemas import check as check_event_schema
 
 
 async def household(ec, *, enroll: bool = True, vehicle: bool = True, meters: int = 1) -> dict:

@@ -1,14 +1,14 @@
-"""Helpers for the users/locations/resources/program tests: ids, error-body checks, setup
-through the real API, and reading what the platform stored."""
+"""Helpers for the Energy Coordination users/locations/resources/program tests: ids, error-body
+checks, setup through the real API, and reading what the platform stored."""
 
 from __future__ import annotations
 
 import uuid
 
-from spec_schemas import check
 from sqlalchemy import func, select
 
 from flexhub.store.coordination import EcEvent
+from support.ec_schemas import check
 
 SANDBOX_1 = {"latitude": 79.51913682860402, "longitude": 15.97611317258921}
 SANDBOX_2 = {"latitude": 78.22094240482632, "longitude": 15.619465054484257}

@@ -1,0 +1,84 @@
+"""Databases for the tests: a fresh, empty one of each kind per request, and platform settings
+pointing at one. PostgreSQL is ``FLEXHUB_TEST_POSTGRES_URL`` (default the local server); under
+CI an unreachable PostgreSQL is an error, not a skip."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import pytest
+from sqlalchemy.engine import make_url
+
+from flexhub.config import RetryPolicy, Settings
+from support.platform import free_port
+
+POSTGRES_URL = os.environ.get(
+    "FLEXHUB_TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
+)
+FAST_RETRY = RetryPolicy(max_attempts=4, base_seconds=0.2, factor=2.0, max_seconds=2.0, jitter=0.1)
+
+
+@dataclass(frozen=True)
+class Backend:
+    name: str
+    url: str
+
+
+async def _pg_admin(sql: str) -> None:
+    import asyncpg
+
+    dsn = make_url(POSTGRES_URL).set(drivername="postgresql").render_as_string(hide_password=False)
+    conn = await asyncpg.connect(dsn, timeout=5)
+    try:
+        await conn.execute(sql)
+    finally:
+        await conn.close()
+
+
+def _pg_reachable() -> bool:
+    try:
+        asyncio.run(_pg_admin("SELECT 1"))
+        return True
+    except Exception:
+        return False
+
+
+def make_backend(name: str, tmp_dir) -> Iterator[Backend]:
+    """A fresh, empty database of the named kind; dropped afterwards."""
+    if name == "sqlite":
+        yield Backend("sqlite", f"sqlite+aiosqlite:///{tmp_dir}/flexhub.db")
+        return
+    if not _pg_reachable():
+        if os.environ.get("CI"):
+            pytest.fail(f"PostgreSQL is not reachable at {POSTGRES_URL}")
+        pytest.skip("PostgreSQL is not reachable")
+    dbname = f"flexhub_t_{uuid.uuid4().hex[:12]}"
+    asyncio.run(_pg_admin(f'CREATE DATABASE "{dbname}"'))
+    try:
+        yield Backend(
+            "postgres",
+            make_url(POSTGRES_URL).set(database=dbname).render_as_string(hide_password=False),
+        )
+    finally:
+        asyncio.run(_pg_admin(f'DROP DATABASE IF EXISTS "{dbname}" WITH (FORCE)'))
+
+
+def platform_settings(url: str, data_dir, **overrides) -> Settings:
+    """Settings for a platform on ``url`` on a free loopback port, with fast retries."""
+    base = dict(
+        database_url=url,
+        data_dir=data_dir,
+        host="127.0.0.1",
+        port=free_port(),
+        webhook_allow_private=True,
+        worker_poll_seconds=0.5,
+        delivery_timeout_seconds=2.0,
+        ec_retry=FAST_RETRY,
+        fm_retry=FAST_RETRY,
+    )
+    base.update(overrides)
+    return Settings(**base)
