@@ -45,6 +45,21 @@ class Settings:
     worker_lease_seconds: float = 60.0
     delivery_timeout_seconds: float = 10.0
     webhook_allow_private: bool = False  # SSRF guard: refuse private/loopback targets
+    # -- hardening (README "Security") --
+    max_body_bytes: int = 2_000_000  # request bodies; 413 beyond
+    max_batch_body_bytes: int = 20_000_000  # the batch endpoints and reports
+    max_webhooks_per_partner: int = 20  # per API
+    partner_cache_seconds: float = 5.0  # how long a token's partner (status, role) is cached
+    rate_limit_storage: str = "memory://"  # redis://host:port/db when several processes serve
+    rate_limit_prefix: str = "flexhub"  # key prefix in the rate limit storage
+    rate_limit_token_per_client: str = "10/minute"  # token requests per client id ("" = off)
+    rate_limit_token_per_address: str = "60/minute"  # token requests per source address
+    rate_limit_api_per_partner: str = "1200/minute"  # API calls per partner
+    trusted_proxies: str = ""  # addresses/networks whose X-Forwarded-For is believed
+    secret_keys: str = ""  # Fernet keys for secrets at rest, newest first; else a key file
+    delivery_log_retention_days: float = 30.0
+    retention_sweep_seconds: float = 3600.0
+    webhook_disable_after_days: float = 3.0  # failing this long (retries exhausted): disabled
     ec_retry: RetryPolicy = field(default_factory=RetryPolicy)
     # Flex Market contract: at least 6 attempts over at least an hour. 8 attempts 1, 2, 4, ...
     # 32 and 60 minutes apart span about two hours; even with every delay cut by the jitter

@@ -79,6 +79,12 @@ def platform_settings(url: str, data_dir, **overrides) -> Settings:
         delivery_timeout_seconds=2.0,
         ec_retry=FAST_RETRY,
         fm_retry=FAST_RETRY,
+        # the suite makes hundreds of partners and tokens from one address and hammers the APIs
+        # (schemathesis): generous limits; tests/security checks the real ones
+        rate_limit_token_per_address="100000/minute",
+        rate_limit_token_per_client="1000/minute",
+        rate_limit_api_per_partner="1000000/minute",
+        partner_cache_seconds=0.5,
     )
     base.update(overrides)
     return Settings(**base)

@@ -1,10 +1,14 @@
 """Which URLs may be webhook targets: the one check both APIs use, when a webhook is registered
-(each API words the reason in its own error format) and again before every delivery.
+(each API words the reason in its own error format) and again before every delivery; and the
+guard on the delivery client's connections.
 
-A target is an absolute http(s) URI (printable ASCII, no spaces) naming a host; a literal
-address must be public unless the operator allows private ones. Names are resolved at delivery
-through :class:`GuardedResolver`, which drops disallowed addresses, so a DNS answer cannot
-redirect a delivery inward.
+A target is an absolute http(s) URI (printable ASCII, no spaces or backslashes) naming a host;
+its host is read the way the delivery client reads it (Unicode folded, every IPv4 spelling, see
+``addresses.py``), and must not name a non-public address or an internal name unless the
+operator allows private targets. At delivery, :class:`GuardedResolver` drops disallowed
+addresses from DNS answers and :func:`guarded_socket` refuses to open a connection to one,
+whatever the URL said, so a DNS answer (rebinding included) cannot turn a delivery inward.
+Redirects are never followed (the worker posts with ``allow_redirects=False``).
 """
 
 from __future__ import annotations
@@ -12,56 +16,84 @@ from __future__ import annotations
 import errno
 import ipaddress
 import re
+import socket
+from typing import Any
 from urllib.parse import urlsplit
 
 from aiohttp.abc import AbstractResolver, ResolveResult
 from aiohttp.resolver import ThreadedResolver
+from yarl import URL
 
-_URI_TEXT = re.compile(r"[!-~]*")  # printable ASCII, no spaces: what a URI may hold
+from flexhub.platform.delivery.addresses import (
+    address_allowed,
+    name_problem,
+    normalise_host,
+    parse_address,
+)
+
+_URI_TEXT = re.compile(r"[!-\[\]-~]*")  # printable ASCII without spaces and backslashes
+
+__all__ = [
+    "BlockedTarget",
+    "GuardedResolver",
+    "address_allowed",
+    "check_url",
+    "guarded_socket",
+    "url_problem",
+]
 
 
 class BlockedTarget(Exception):
     pass
 
 
-def address_allowed(address: str, allow_private: bool) -> bool:
-    try:
-        ip = ipaddress.ip_address(address.split("%", 1)[0])
-    except ValueError:
-        return False
-    if allow_private:
-        return not ip.is_multicast and not ip.is_unspecified
-    return ip.is_global and not ip.is_multicast
+def _address_problem(written: str, host: str, allow_private: bool) -> str | None:
+    ip = parse_address(host)
+    if ip is None:
+        return None
+    if address_allowed(ip, allow_private):
+        return None
+    spelled = "" if written == str(ip) else f" (written {written})"
+    return f"names the address {ip}{spelled}, which is not allowed as a webhook target"
 
 
 def url_problem(url: str, allow_private: bool) -> str | None:
     """Why ``url`` cannot be a webhook target, as a phrase that follows "the URL" ("must be an
     http or https URL"), or None when it may be one."""
-    if not _URI_TEXT.fullmatch(url):
-        return (
-            "must be a URI: percent-encode spaces, control and non-ASCII characters and give "
-            "an international domain name in its ASCII (xn--) form"
-        )
     try:
         parts = urlsplit(url)
+        written = parts.hostname or ""
     except ValueError:
         return "is not a valid URL"
+    host = normalise_host(written)
+    # first what the host means, however it is spelled: a refused address is named as such
+    reason = _address_problem(written, host, allow_private)
+    if reason:
+        return reason
+    if not _URI_TEXT.fullmatch(url):
+        return (
+            "must be a URI: percent-encode spaces, control and non-ASCII characters, write no "
+            "backslashes and give an international domain name in its ASCII (xn--) form"
+        )
     if parts.scheme not in ("http", "https"):
         return "must be an http or https URL"
-    if not parts.hostname:
+    if not host:
         return "must name a host"
     try:
         _ = parts.port
     except ValueError:
         return "has an invalid port"
-    host = parts.hostname
     try:
-        ipaddress.ip_address(host)
+        client_host = normalise_host(URL(url).raw_host or "")
     except ValueError:
-        return None  # a name: the resolver filters its addresses at delivery
-    if not address_allowed(host, allow_private):
-        return f"names the address {host}, which is not allowed as a webhook target"
-    return None
+        return "is not a valid URL"
+    if client_host != host:  # two parsers disagree on the host: refuse rather than guess
+        return "is ambiguous: its host cannot be told for certain"
+    if parse_address(host) is not None:
+        if "%" in host:
+            return "must not give an IPv6 zone"
+        return None
+    return name_problem(host, allow_private)
 
 
 def check_url(url: str, allow_private: bool) -> None:
@@ -72,6 +104,8 @@ def check_url(url: str, allow_private: bool) -> None:
 
 
 class GuardedResolver(AbstractResolver):
+    """A resolver that answers only with addresses a webhook may reach."""
+
     def __init__(self, allow_private: bool) -> None:
         self._inner = ThreadedResolver()
         self._allow_private = allow_private
@@ -87,3 +121,28 @@ class GuardedResolver(AbstractResolver):
 
     async def close(self) -> None:
         await self._inner.close()
+
+
+def connection_problem(sockaddr: tuple[Any, ...], allow_private: bool) -> str | None:
+    """Why the delivery client may not connect to ``sockaddr``, or None."""
+    try:
+        ip = ipaddress.ip_address(sockaddr[0].split("%", 1)[0])
+    except (ValueError, IndexError, AttributeError):
+        return f"{sockaddr!r} is not an IP socket address"
+    if not address_allowed(ip, allow_private):
+        return f"connecting to {ip} is not allowed for webhook deliveries"
+    return None
+
+
+def guarded_socket(allow_private: bool):
+    """A socket factory for the delivery client's connector: it refuses to create the socket for
+    a disallowed address, so no connection is attempted, whatever name or spelling led there."""
+
+    def factory(addr_info: tuple[Any, ...]) -> socket.socket:
+        family, type_, proto, _, sockaddr = addr_info
+        reason = connection_problem(sockaddr, allow_private)
+        if reason:
+            raise OSError(errno.EACCES, reason)
+        return socket.socket(family=family, type=type_, proto=proto)
+
+    return factory

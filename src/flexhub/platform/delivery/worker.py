@@ -29,9 +29,15 @@ from prometheus_client import Counter, Histogram
 from sqlalchemy import and_, case, func, or_, select, update
 
 from flexhub.clock import utcnow
+from flexhub.config import Settings
 from flexhub.platform.context import PlatformContext
 from flexhub.platform.delivery.channel import Channel, Prepared
-from flexhub.platform.delivery.ssrf import BlockedTarget, GuardedResolver, check_url
+from flexhub.platform.delivery.ssrf import (
+    BlockedTarget,
+    GuardedResolver,
+    check_url,
+    guarded_socket,
+)
 from flexhub.store.database import OUTBOX_CHANNEL
 from flexhub.store.delivery import DeliveryAttempt, OutboxRow
 
@@ -60,6 +66,26 @@ class Outcome:
         return self.status_code is not None and 200 <= self.status_code < 300
 
 
+def delivery_client(settings: Settings) -> aiohttp.ClientSession:
+    """The HTTP client deliveries go out through: names resolved by the guarded resolver, and
+    every connection refused before it is made when its address is not allowed (so neither a
+    DNS answer nor an unusual spelling of an address can reach inside); no proxies from the
+    environment, no redirects (the worker never follows them), no decompression."""
+    allow_private = settings.webhook_allow_private
+    connector = aiohttp.TCPConnector(
+        limit=settings.worker_concurrency,
+        resolver=GuardedResolver(allow_private),
+        socket_factory=guarded_socket(allow_private),
+    )
+    return aiohttp.ClientSession(
+        connector=connector,
+        timeout=aiohttp.ClientTimeout(total=settings.delivery_timeout_seconds),
+        headers={"User-Agent": "flexhub-webhooks/1"},
+        auto_decompress=False,
+        trust_env=False,
+    )
+
+
 class Worker:
     def __init__(
         self, ctx: PlatformContext, channels: Iterable[Channel], worker_id: str | None = None
@@ -81,16 +107,7 @@ class Worker:
     # -- lifecycle -------------------------------------------------------------------------
 
     async def __aenter__(self) -> Worker:
-        connector = aiohttp.TCPConnector(
-            limit=self.settings.worker_concurrency,
-            resolver=GuardedResolver(self.settings.webhook_allow_private),
-        )
-        self._http = aiohttp.ClientSession(
-            connector=connector,
-            timeout=aiohttp.ClientTimeout(total=self.settings.delivery_timeout_seconds),
-            headers={"User-Agent": "flexhub-webhooks/1"},
-            auto_decompress=False,
-        )
+        self._http = delivery_client(self.settings)
         return self
 
     async def __aexit__(self, *exc: object) -> None:
