@@ -49,7 +49,13 @@ def serve(
     }
     settings = load_settings(**overrides)
     _logging(False)
-    uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="info")
+    uvicorn.run(
+        create_app(settings),
+        host=settings.host,
+        port=settings.port,
+        log_level="info",
+        proxy_headers=False,  # the app believes FLEXHUB_TRUSTED_PROXIES only
+    )
 
 
 @app.command("worker")

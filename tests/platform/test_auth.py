@@ -64,14 +64,15 @@ async def test_bad_tokens_get_401(platform, make_partner):
     kid = jwt.get_unverified_header(partner.token)["kid"]
     now = int(time.time())
     other_key = ed25519.Ed25519PrivateKey.generate()
-    public_pem = platform.ctx.keys.current.public_pem
+    token_key = platform.ctx.token_keys.current
+    public_pem = token_key.public_pem
     expired = dict(good, iat=now - 7200, exp=now - 3600)
     candidates = {
         "none": _forge({"alg": "none", "kid": kid}, good),
         "forged": signing.jws_sign(good, other_key, kid),
         "hs256-with-public-key": _forge({"alg": "HS256", "kid": kid}, good, b"x" * 32),
-        "expired": signing.jws_sign(expired, platform.ctx.keys.current.private, kid),
-        "unknown-kid": signing.jws_sign(good, platform.ctx.keys.current.private, "nope"),
+        "expired": signing.jws_sign(expired, token_key.private, kid, typ="at+jwt"),
+        "unknown-kid": signing.jws_sign(good, token_key.private, "nope", typ="at+jwt"),
         "garbage": "not-a-token",
     }
     # an HS256 token really signed with the public PEM as the HMAC secret

@@ -37,6 +37,7 @@ class PlatformThread:
             log_level="warning",
             lifespan="on",
             loop="asyncio",
+            proxy_headers=False,  # as `platform serve`: the app believes trusted proxies only
         )
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(target=self.server.run, daemon=True, name="platform")

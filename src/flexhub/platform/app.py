@@ -1,6 +1,7 @@
-"""FastAPI app factory: mounts the APIs, token endpoint, /metrics and /healthz, builds the
-delivery channels and runs the delivery worker in-process unless told not to, and the Flex
-Market sweeper."""
+"""FastAPI app factory: mounts the APIs, token endpoint, /metrics, /healthz and the offline
+docs, wraps them in the request middleware (metrics, public origin, body limit, trusted
+proxies), builds the delivery channels and runs the delivery worker in-process unless told not
+to, the Flex Market sweeper and the delivery-log retention sweeper."""
 
 from __future__ import annotations
 
@@ -8,26 +9,28 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator
+from datetime import timedelta
 
 from fastapi import Depends, FastAPI
 from fastapi.responses import PlainTextResponse
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy.exc import IntegrityError
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from flexhub import __version__
 from flexhub.config import Settings, load_settings
-from flexhub.platform import errors, openapi
-from flexhub.platform.context import PlatformContext
+from flexhub.platform import docs, errors, metrics, openapi, secretbox
+from flexhub.platform.context import PlatformContext, webhook_key_store
 from flexhub.platform.coordination.channel import CoordinationChannel
 from flexhub.platform.coordination.routes import router as coordination_router
 from flexhub.platform.delivery.channel import Channel
+from flexhub.platform.delivery.retention import run_retention
 from flexhub.platform.delivery.worker import Worker
 from flexhub.platform.engines.neighbourhoods import ensure_sandbox_neighbourhoods
 from flexhub.platform.flexmarket.channel import FlexMarketChannel
 from flexhub.platform.flexmarket.routes import router as flexmarket_router
 from flexhub.platform.flexmarket.services.sweeper import run_sweeper
 from flexhub.platform.guards import reject_unstorable_text
-from flexhub.platform.keys import KeyStore
+from flexhub.platform.middleware import BodyLimit, PublicOrigin, RequestMetrics, body_limit_for
 from flexhub.platform.token_routes import router as token_router
 from flexhub.store.database import Database
 
@@ -44,16 +47,20 @@ async def open_context(settings: Settings) -> PlatformContext:
             await session.commit()
         except IntegrityError:  # another process seeded them at the same moment
             await session.rollback()
-    keys = KeyStore(settings.data_dir / "keys").load()
-    return PlatformContext(settings=settings, db=db, keys=keys)
+    ctx = PlatformContext(settings=settings, db=db, keys=webhook_key_store(settings).load())
+    async with db.session() as session:  # secrets written before encryption existed
+        if await secretbox.seal(session, ctx.secrets, everything=False):
+            await session.commit()
+    return ctx
 
 
 def platform_channels(ctx: PlatformContext) -> list[Channel]:
     """The delivery channels of both APIs, for the in-process worker and ``flexhub worker``."""
     settings = ctx.settings
+    disable_after = timedelta(days=settings.webhook_disable_after_days)
     return [
-        CoordinationChannel(settings.ec_retry),
-        FlexMarketChannel(ctx.keys, settings.base_url, settings.fm_retry),
+        CoordinationChannel(settings.ec_retry, ctx.secrets, disable_after),
+        FlexMarketChannel(ctx.keys, settings.base_url, settings.fm_retry, disable_after),
     ]
 
 
@@ -71,12 +78,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             worker_task = asyncio.create_task(worker.run(), name="delivery-worker")
         sweeper_stop = asyncio.Event()
         sweeper = asyncio.create_task(run_sweeper(ctx, sweeper_stop), name="dispatch-sweeper")
+        retention = asyncio.create_task(run_retention(ctx, sweeper_stop), name="retention")
         try:
             yield
         finally:
             sweeper_stop.set()
             with contextlib.suppress(asyncio.CancelledError, Exception):
-                await asyncio.wait_for(sweeper, timeout=10)
+                await asyncio.wait_for(asyncio.gather(sweeper, retention), timeout=10)
             if worker is not None:
                 worker.stop()
                 with contextlib.suppress(asyncio.CancelledError, Exception):
@@ -89,9 +97,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         description="Energy Coordination API v1 and Flex Market API v1.",
         lifespan=lifespan,
         dependencies=[Depends(reject_unstorable_text)],
+        docs_url=None,
+        redoc_url=None,
     )
     errors.install(app)
     openapi.install(app)
+    docs.install(app)
+    _install_middleware(app, settings)
     app.include_router(token_router)
     app.include_router(coordination_router, prefix=errors.EC_PREFIX)
     app.include_router(flexmarket_router)
@@ -101,7 +113,20 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         return {"status": "ok", "version": __version__}
 
     @app.get("/metrics", include_in_schema=False)
-    async def metrics() -> PlainTextResponse:
-        return PlainTextResponse(generate_latest().decode(), media_type=CONTENT_TYPE_LATEST)
+    async def get_metrics() -> PlainTextResponse:
+        return await metrics.metrics_response(app.state.ctx.db)
 
     return app
+
+
+def _install_middleware(app: FastAPI, settings: Settings) -> None:
+    """Outermost last: metrics see every answer, the public origin replaces the Host header
+    before anything builds a URL, the body limit counts what the routes read."""
+    app.add_middleware(
+        BodyLimit, limit_for=body_limit_for(settings.max_body_bytes, settings.max_batch_body_bytes)
+    )
+    app.add_middleware(PublicOrigin, public_url=settings.base_url)
+    proxies = [p.strip() for p in settings.trusted_proxies.split(",") if p.strip()]
+    if proxies:  # X-Forwarded-For believed from these peers only
+        app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=proxies)
+    app.add_middleware(RequestMetrics)

@@ -1,7 +1,13 @@
 """Partners, client credentials, access tokens and roles.
 
-Secrets are stored as salted scrypt hashes. Access tokens are JWTs signed with the platform's
-current key (EdDSA) and verified against the published keys; the algorithm comes from the key.
+Secrets are stored as salted scrypt hashes; checking one costs exactly one key derivation,
+whether the client id exists or not (an unknown id is checked against a dummy hash), so the
+answer's timing does not tell which ids exist. Access tokens are JWTs (``typ`` ``at+jwt``)
+signed with the platform's token key, which signs nothing else (webhooks have their own), and
+verified against the token keys: signature (the algorithm comes from the key), ``typ``,
+``iss``, ``aud``, ``exp`` and ``nbf``. A token names its partner and the partner's token
+version; who the partner is, its role and whether it may call at all are read from the
+database (``partners.py``), never from the token.
 """
 
 from __future__ import annotations
@@ -14,6 +20,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
+import jwt
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -23,6 +30,16 @@ from flexhub.store.partners import Partner
 
 ROLES = ("provider", "system_operator", "admin")
 _SCRYPT = {"n": 2**14, "r": 8, "p": 1}
+TOKEN_TYPE = "at+jwt"
+AUDIENCE = "flexhub"
+# Compared with the secrets sent for unknown client ids: a random salt and digest in the stored
+# format, so checking against it costs the one key derivation a real check costs.
+_DUMMY_HASH = (
+    "scrypt$"
+    + base64.b64encode(secrets.token_bytes(16)).decode()
+    + "$"
+    + base64.b64encode(secrets.token_bytes(32)).decode()
+)
 
 
 class AuthError(Exception):
@@ -43,15 +60,28 @@ class Principal:
 
 
 @dataclass(frozen=True)
+class TokenClaims:
+    """What a verified access token says: the partner and the token version it was issued at."""
+
+    partner_id: str
+    version: int
+
+
+@dataclass(frozen=True)
 class NewCredentials:
     partner_id: str
     client_id: str
     client_secret: str
 
 
+def derive_key(secret: str, salt: bytes) -> bytes:
+    """The one key derivation behind every stored secret (tests count its calls)."""
+    return hashlib.scrypt(secret.encode(), salt=salt, dklen=32, **_SCRYPT)
+
+
 def hash_secret(secret: str) -> str:
     salt = secrets.token_bytes(16)
-    digest = hashlib.scrypt(secret.encode(), salt=salt, dklen=32, **_SCRYPT)
+    digest = derive_key(secret, salt)
     return "scrypt$" + base64.b64encode(salt).decode() + "$" + base64.b64encode(digest).decode()
 
 
@@ -62,7 +92,7 @@ def check_secret(secret: str, stored: str) -> bool:
         return False
     if scheme != "scrypt":
         return False
-    digest = hashlib.scrypt(secret.encode(), salt=base64.b64decode(salt_b64), dklen=32, **_SCRYPT)
+    digest = derive_key(secret, base64.b64decode(salt_b64))
     return hmac.compare_digest(digest, base64.b64decode(digest_b64))
 
 
@@ -87,40 +117,53 @@ async def add_partner(session: AsyncSession, name: str, role: str = "provider") 
 
 
 async def authenticate_client(session: AsyncSession, client_id: str, secret: str) -> Partner:
+    """The partner whose credentials these are. Known and unknown ids, right and wrong
+    secrets, enabled and disabled partners: one query and one key derivation each."""
     partner = await session.scalar(select(Partner).where(Partner.client_id == client_id))
-    # Hash even for unknown clients so that timing does not reveal which ids exist.
-    stored = partner.secret_hash if partner else hash_secret("unknown-client")
-    if not check_secret(secret, stored) or partner is None or partner.disabled:
+    stored = partner.secret_hash if partner is not None else _DUMMY_HASH
+    matches = check_secret(secret, stored)
+    if not matches or partner is None or partner.disabled:
         raise AuthError("invalid client credentials")
     return partner
 
 
 def issue_token(keys: KeyStore, partner: Partner, issuer: str, ttl_seconds: int) -> str:
+    """An access token for ``partner``, signed with the current token key. Its role and name
+    are informative: the platform reads both from the database on every call."""
     now = datetime.now(UTC)
     claims = {
         "iss": issuer,
         "sub": partner.id,
-        "aud": "flexhub",
+        "aud": AUDIENCE,
         "role": partner.role,
         "name": partner.name,
         "client_id": partner.client_id,
+        "ver": partner.token_version or 0,
         "iat": int(now.timestamp()),
         "nbf": int(now.timestamp()),
         "exp": int((now + timedelta(seconds=ttl_seconds)).timestamp()),
         "jti": str(uuid.uuid4()),
     }
-    return keys.sign(claims, typ="at+jwt")
+    return keys.sign(claims, typ=TOKEN_TYPE)
 
 
-def verify_token(keys: KeyStore, token: str) -> Principal:
+def verify_token(keys: KeyStore, token: str, issuer: str) -> TokenClaims:
+    """The claims of a valid access token of this platform; AuthError otherwise."""
     keys.refresh()
     try:
         claims = signing.jws_verify(
-            token, keys.verification_keys(), audience="flexhub", required=("exp", "iat", "sub")
+            token,
+            keys.verification_keys(),
+            issuer=issuer,
+            audience=AUDIENCE,
+            required=("exp", "iat", "nbf", "sub", "iss", "aud", "ver"),
         )
-    except signing.SignatureError as exc:
+        typ = jwt.get_unverified_header(token).get("typ")
+    except (signing.SignatureError, jwt.PyJWTError) as exc:
         raise AuthError(str(exc)) from exc
-    role = claims.get("role")
-    if role not in ROLES or not isinstance(claims.get("sub"), str):
-        raise AuthError("token lacks a valid subject or role")
-    return Principal(tenant_id=claims["sub"], role=role, name=str(claims.get("name", "")))
+    if typ != TOKEN_TYPE:
+        raise AuthError(f"not an access token (typ {typ!r})")
+    sub, version = claims.get("sub"), claims.get("ver")
+    if not isinstance(sub, str) or not sub or not isinstance(version, int):
+        raise AuthError("token lacks a valid subject or version")
+    return TokenClaims(partner_id=sub, version=version)

@@ -1,4 +1,9 @@
-"""FastAPI dependencies: the platform context, a database session, the caller."""
+"""FastAPI dependencies: the platform context, a database session, the caller.
+
+The caller is the partner a valid access token names, as the database has it now: an unknown
+or disabled partner, or a token issued before the partner's tokens were revoked, is a 401; the
+role comes from the partner, not the token; each call counts against the partner's rate limit.
+"""
 
 from __future__ import annotations
 
@@ -26,7 +31,12 @@ async def get_session(ctx: PlatformContext = Depends(get_ctx)) -> AsyncIterator[
                 await session.rollback()
 
 
-def get_principal(request: Request, ctx: PlatformContext = Depends(get_ctx)) -> Principal:
+def client_address(request: Request) -> str:
+    """The caller's address (a trusted proxy's X-Forwarded-For already applied, see app.py)."""
+    return request.client.host if request.client else "unknown"
+
+
+async def get_principal(request: Request, ctx: PlatformContext = Depends(get_ctx)) -> Principal:
     header = request.headers.get("authorization")
     if not header:
         raise unauthorized("missing bearer token")
@@ -34,9 +44,18 @@ def get_principal(request: Request, ctx: PlatformContext = Depends(get_ctx)) -> 
     if scheme.lower() != "bearer" or not token.strip():
         raise unauthorized("authorization must be a bearer token")
     try:
-        return verify_token(ctx.keys, token.strip())
+        claims = verify_token(ctx.token_keys, token.strip(), ctx.settings.base_url)
     except AuthError as exc:
         raise unauthorized(str(exc)) from exc
+    partner = await ctx.partners.get(claims.partner_id)
+    if partner is None:
+        raise unauthorized("the token's partner does not exist")
+    if partner.disabled:
+        raise unauthorized("the partner is disabled")
+    if claims.version != partner.token_version:
+        raise unauthorized("the token has been revoked")
+    await ctx.limiter.api_call(partner.id)
+    return Principal(tenant_id=partner.id, role=partner.role, name=partner.name)
 
 
 def require_role(*roles: str):

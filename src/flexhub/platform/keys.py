@@ -3,6 +3,10 @@
 ``keys.json`` names the current key and every earlier one with the time it was retired; an
 earlier key stays published (JWKS) and accepted for ``grace_seconds`` after its retirement so
 that tokens and webhook deliveries signed just before a rotation still verify.
+
+The platform keeps two stores: webhook keys (``<data dir>/keys``, published for receivers) and
+access-token keys (``<data dir>/token-keys``, never published); one never signs the other's
+documents. The directory is private to the platform's user (0700) and every file in it 0600.
 """
 
 from __future__ import annotations
@@ -49,7 +53,7 @@ class KeyStore:
 
     def load(self) -> KeyStore:
         """Read the keys, creating the first one when the directory has none."""
-        self.directory.mkdir(parents=True, exist_ok=True)
+        self.directory.mkdir(parents=True, exist_ok=True, mode=0o700)
         if not self._index.exists():
             self._create_first()
         self._read()
@@ -119,8 +123,10 @@ class KeyStore:
                 if e.get("retired_at") is None:
                     e["retired_at"] = now.isoformat()
         entries.append({"kid": kid, "created_at": now.isoformat(), "retired_at": None})
-        tmp = self._index.with_suffix(".tmp")
-        tmp.write_text(json.dumps({"keys": entries}, indent=2))
+        tmp = self._index.with_suffix(f".{secrets.token_hex(4)}.tmp")
+        fd = os.open(tmp, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
+        with os.fdopen(fd, "w") as fh:
+            fh.write(json.dumps({"keys": entries}, indent=2))
         os.replace(tmp, self._index)
         return SigningKey(kid, key, now, None)
 

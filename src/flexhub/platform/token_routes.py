@@ -1,4 +1,7 @@
-"""``POST /connect/token``: OAuth2 client credentials, as Volue's identity server answers it."""
+"""``POST /connect/token``: OAuth2 client credentials, as Volue's identity server answers it;
+and :func:`grant_token`, which both token endpoints (this one and the Flex Market's
+``/authtoken/v1/``) use: rate limits first (per source address and per client id, counted
+whether the credentials are right or not), then the credentials, then the token."""
 
 from __future__ import annotations
 
@@ -9,10 +12,11 @@ from urllib.parse import unquote_plus
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.exceptions import HTTPException
 
 from flexhub.platform.auth import AuthError, authenticate_client, issue_token
 from flexhub.platform.context import PlatformContext
-from flexhub.platform.deps import get_ctx, get_session
+from flexhub.platform.deps import client_address, get_ctx, get_session
 from flexhub.platform.errors import ApiError
 
 router = APIRouter(tags=["Authentication"])
@@ -29,6 +33,8 @@ async def token(
         raise ApiError(400, "the body must be application/x-www-form-urlencoded")
     try:
         form = await request.form()
+    except HTTPException:  # the body limit (413)
+        raise
     except Exception as exc:  # malformed form bodies
         raise ApiError(400, "the form body could not be read") from exc
     if form.get("grant_type") != "client_credentials":
@@ -41,16 +47,32 @@ async def token(
         client_id, secret = basic
     if not isinstance(client_id, str) or not isinstance(secret, str) or not client_id or not secret:
         raise ApiError(400, "client_id and client_secret are required")
-    try:
-        partner = await authenticate_client(session, client_id, secret)
-    except AuthError as exc:
-        raise ApiError(401, str(exc), code="invalid_client") from exc
+    refusal = "invalid client credentials"
+    access = await grant_token(ctx, session, request, client_id, secret, refusal)
     ttl = ctx.settings.token_ttl_seconds
-    access = issue_token(ctx.keys, partner, ctx.settings.base_url, ttl)
     return JSONResponse(
         {"access_token": access, "token_type": "Bearer", "expires_in": ttl},
         headers={"Cache-Control": "no-store"},
     )
+
+
+async def grant_token(
+    ctx: PlatformContext,
+    session: AsyncSession,
+    request: Request,
+    client_id: str,
+    secret: str,
+    refusal: str,
+) -> str:
+    """An access token for these client credentials: 429 over a rate limit, 401 (``refusal``)
+    for wrong credentials."""
+    await ctx.limiter.token_request(client_id, client_address(request))
+    try:
+        partner = await authenticate_client(session, client_id, secret)
+    except AuthError as exc:
+        raise ApiError(401, refusal, code="invalid_client") from exc
+    settings = ctx.settings
+    return issue_token(ctx.token_keys, partner, settings.base_url, settings.token_ttl_seconds)
 
 
 def _basic_credentials(header: str | None) -> tuple[str, str] | None:

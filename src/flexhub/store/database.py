@@ -1,8 +1,15 @@
-"""Engine and session factory, schema upgrade on start, and the outbox wake-up signal."""
+"""Engine and session factory, schema upgrade on start, and the outbox wake-up signal.
+
+An SQLite database file is created readable by its owner only (0600; SQLite gives its WAL and
+shared-memory files the same mode), and an existing one readable by others is narrowed to that.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import logging
+import os
+import stat
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -19,6 +26,7 @@ from sqlalchemy.ext.asyncio import (
 )
 from sqlalchemy.orm import Session
 
+log = logging.getLogger("flexhub.store")
 MIGRATIONS = Path(__file__).parent / "migrations"
 OUTBOX_CHANNEL = "flexhub_outbox"
 _OUTBOX_FLAG = "flexhub_outbox_written"
@@ -37,6 +45,7 @@ class Database:
         kwargs: dict = {"echo": echo}
         if url.startswith("sqlite"):
             kwargs["connect_args"] = {"timeout": 30}
+            private_sqlite_file(url)
         else:
             kwargs.update(pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
         self.engine: AsyncEngine = create_async_engine(url, **kwargs)
@@ -82,6 +91,28 @@ class Database:
 
     async def dispose(self) -> None:
         await self.engine.dispose()
+
+
+def private_sqlite_file(url: str) -> None:
+    """Create the SQLite file of ``url`` with mode 0600, or narrow an existing one to it."""
+    path = make_url(url).database
+    if not path or path == ":memory:" or path.startswith("file:"):
+        return
+    try:
+        fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
+    except FileExistsError:
+        for name in (path, path + "-wal", path + "-shm"):
+            try:
+                mode = stat.S_IMODE(os.stat(name).st_mode)
+            except FileNotFoundError:
+                continue
+            if mode & 0o077:
+                os.chmod(name, 0o600)
+                log.warning("%s was open to others (%o); narrowed to 0600", name, mode)
+    except FileNotFoundError:
+        return  # no such directory: SQLite reports it when connecting
+    else:
+        os.close(fd)
 
 
 def alembic_config() -> Config:

@@ -36,6 +36,7 @@ class OutboxRow(Base):
     __table_args__ = (
         Index("ix_outbox_due", "status", "next_attempt_at"),
         Index("ix_outbox_subscription", "subscription_id"),
+        Index("ix_outbox_completed", "completed_at"),  # retention
     )
 
 
@@ -65,4 +66,5 @@ class DeliveryAttempt(Base):
     __table_args__ = (
         Index("ix_delivery_attempts_tenant", "tenant_id", "channel", "attempted_at"),
         Index("ix_delivery_attempts_outbox", "outbox_id"),
+        Index("ix_delivery_attempts_attempted_at", "attempted_at"),  # retention
     )

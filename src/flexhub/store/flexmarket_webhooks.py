@@ -28,6 +28,8 @@ class FmSubscription(Base):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     modified: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # the first failed attempt since the last success (None while deliveries succeed)
+    failing_since: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     __table_args__ = (Index("ix_fm_subscriptions_tenant", "tenant_id", "created"),)
 
 

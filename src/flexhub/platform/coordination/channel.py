@@ -1,10 +1,13 @@
 """The Energy Coordination delivery channel: ``EventNotification`` bodies signed with
-``X-Payload-Signature`` (Base64 HMAC-SHA256 of the raw body under the webhook's secret); the
-webhook's status follows each attempt (Healthy, Unhealthy, TimeOut)."""
+``X-Payload-Signature`` (Base64 HMAC-SHA256 of the raw body under the webhook's secret, kept
+encrypted and decrypted only here). The webhook's status follows its notifications: Healthy on a
+success; Unhealthy (or TimeOut, when the last attempt timed out) only once a notification's
+retries are exhausted; a webhook failing for days is disabled (``delivery/health.py``)."""
 
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -14,6 +17,8 @@ from flexhub.platform.coordination import mappers
 from flexhub.platform.coordination.events import CHANNEL, WEBHOOKS
 from flexhub.platform.delivery.channel import Prepared
 from flexhub.platform.delivery.fanout import resolve
+from flexhub.platform.delivery.health import track
+from flexhub.platform.secretbox import SecretBox
 from flexhub.signing import PAYLOAD_SIGNATURE_HEADER, payload_signature
 from flexhub.store.coordination import EcEvent, EcWebhook
 from flexhub.store.delivery import DeliveryAttempt, OutboxRow
@@ -22,8 +27,12 @@ from flexhub.store.delivery import DeliveryAttempt, OutboxRow
 class CoordinationChannel:
     name = CHANNEL
 
-    def __init__(self, retry: RetryPolicy) -> None:
+    def __init__(
+        self, retry: RetryPolicy, secrets: SecretBox, disable_after: timedelta = timedelta(days=3)
+    ) -> None:
         self.retry = retry
+        self.secrets = secrets
+        self.disable_after = disable_after
 
     async def prepare(
         self, session: AsyncSession, rows: list[OutboxRow]
@@ -42,7 +51,7 @@ class CoordinationChannel:
             headers = {"Content-Type": "application/json"}
             signature = None
             if hook.secret:
-                signature = payload_signature(hook.secret, body)
+                signature = payload_signature(self.secrets.decrypt(hook.secret), body)
                 headers[PAYLOAD_SIGNATURE_HEADER] = signature
             out[row.id] = Prepared(url=hook.url, body=body, headers=headers, signature=signature)
         return out
@@ -55,8 +64,8 @@ class CoordinationChannel:
             return
         if attempt.succeeded:
             hook.status = "Healthy"
-        elif attempt.timed_out:
-            hook.status = "TimeOut"
-        else:
-            hook.status = "Unhealthy"
+        elif final:
+            hook.status = "TimeOut" if attempt.timed_out else "Unhealthy"
+        if track(hook, attempt, final, self.disable_after, "enabled"):
+            hook.modified_at = attempt.attempted_at
         hook.last_analyzed_at = attempt.attempted_at

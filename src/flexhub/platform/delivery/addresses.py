@@ -17,6 +17,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import ipaddress
 import re
 import unicodedata
@@ -67,10 +68,9 @@ _NAME = re.compile(r"[a-z0-9_]([a-z0-9_-]*[a-z0-9_])?(\.[a-z0-9_]([a-z0-9_-]*[a-
 def normalise_host(host: str) -> str:
     """The host as a client will look it up or connect to it."""
     folded = unicodedata.normalize("NFKC", host).translate(_DOTS)
-    try:
+    # not a valid IDNA name: kept as folded so far; the URL check refuses its characters
+    with contextlib.suppress(idna.IDNAError):
         folded = idna.uts46_remap(folded, std3_rules=False, transitional=False)
-    except idna.IDNAError:
-        pass  # not a valid IDNA name: the URL check refuses its characters anyway
     folded = folded.lower()
     return folded[:-1] if folded.endswith(".") and not folded.endswith("..") else folded
 

@@ -46,6 +46,12 @@ log = logging.getLogger("flexhub.delivery")
 DELIVERIES = Counter(
     "flexhub_webhook_attempts_total", "Webhook delivery attempts", ["channel", "outcome"]
 )
+NOTIFICATIONS = Counter(
+    "flexhub_webhook_deliveries_total",
+    "Notifications by channel and what became of them after an attempt: delivered, retry "
+    "(failed, to be tried again), failed (retries exhausted) or cancelled (subscription gone)",
+    ["channel", "outcome"],
+)
 LATENCY = Histogram(
     "flexhub_webhook_request_seconds",
     "Webhook request duration",
@@ -273,6 +279,7 @@ class Worker:
             for row, outcome in zip(rows, outcomes, strict=True):
                 req = prepared.get(row.id)
                 if outcome is None or req is None:  # subscription gone or disabled
+                    NOTIFICATIONS.labels(row.channel, "cancelled").inc()
                     updates.append(
                         {
                             "id": row.id,
@@ -313,6 +320,8 @@ class Worker:
                     "lease_owner": None,
                     "lease_until": None,
                 }
+                result = "delivered" if outcome.ok else ("failed" if final else "retry")
+                NOTIFICATIONS.labels(row.channel, result).inc()
                 if outcome.ok:
                     change.update(status="delivered", completed_at=now)
                 elif final:

@@ -9,27 +9,36 @@ id and stays the same across retries and subscriptions, so receivers can de-dupl
 from __future__ import annotations
 
 import time
+from datetime import timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from flexhub.config import RetryPolicy
 from flexhub.platform.delivery.channel import Prepared
 from flexhub.platform.delivery.fanout import resolve
+from flexhub.platform.delivery.health import track
 from flexhub.platform.flexmarket import mappers
 from flexhub.platform.flexmarket.events import CHANNEL, SUBSCRIPTIONS
 from flexhub.platform.keys import KeyStore
 from flexhub.store.delivery import DeliveryAttempt, OutboxRow
-from flexhub.store.flexmarket_webhooks import FmEvent
+from flexhub.store.flexmarket_webhooks import FmEvent, FmSubscription
 from flexhub.wire.flexmarket.webhooks import CONTENT_TYPE
 
 
 class FlexMarketChannel:
     name = CHANNEL
 
-    def __init__(self, keys: KeyStore, issuer: str, retry: RetryPolicy) -> None:
+    def __init__(
+        self,
+        keys: KeyStore,
+        issuer: str,
+        retry: RetryPolicy,
+        disable_after: timedelta = timedelta(days=3),
+    ) -> None:
         self.keys = keys
         self.issuer = issuer
         self.retry = retry
+        self.disable_after = disable_after
 
     async def prepare(
         self, session: AsyncSession, rows: list[OutboxRow]
@@ -57,5 +66,7 @@ class FlexMarketChannel:
     async def record(
         self, session: AsyncSession, row: OutboxRow, attempt: DeliveryAttempt, final: bool
     ) -> None:
-        """Nothing to keep on the subscription: its health is the delivery log."""
-        return None
+        """Its health is the delivery log; a subscription failing for days is switched off."""
+        sub = await session.get(FmSubscription, row.subscription_id)
+        if sub is not None and track(sub, attempt, final, self.disable_after, "active"):
+            sub.modified = attempt.attempted_at

@@ -45,6 +45,7 @@ def _change(
         secret=body.webhookSecret,
         enabled=getattr(body, "enabled", None),
         allow_private=ctx.settings.webhook_allow_private,
+        secrets=ctx.secrets,
     )
 
 
@@ -55,7 +56,9 @@ async def post_webhook(
     session: AsyncSession = Depends(get_session),
     ctx: PlatformContext = Depends(get_ctx),
 ) -> GetWebhookResponse:
-    return await service.create_webhook(session, principal.tenant_id, _change(body, ctx))
+    return await service.create_webhook(
+        session, principal.tenant_id, _change(body, ctx), ctx.settings.max_webhooks_per_partner
+    )
 
 
 @router.get(

@@ -6,7 +6,9 @@ default to all of them; the secret is stored but never returned; a new subscript
 URL changed, has status ``New``. PUT replaces every field it can, left-out ones taking their
 defaults, except the write-only secret: a client cannot read it back to send it again, so a
 PUT (like a PATCH) without one keeps it, and an empty one removes it. Disabled or deleted
-subscriptions get no further deliveries: the worker drops their pending notifications.
+subscriptions get no further deliveries: the worker drops their pending notifications. A
+partner has at most ``FLEXHUB_MAX_WEBHOOKS_PER_PARTNER`` webhooks. Secrets are stored encrypted
+(``platform/secretbox.py``). Enabling a webhook again starts its failure count afresh.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from flexhub.platform.coordination import mappers
 from flexhub.platform.coordination.events import CHANNEL
 from flexhub.platform.delivery.ssrf import url_problem
 from flexhub.platform.errors import ApiError, bad_request, not_found
+from flexhub.platform.secretbox import SecretBox
 from flexhub.platform.transactions import delete_existing
 from flexhub.store.coordination import EcWebhook
 from flexhub.store.delivery import DeliveryAttempt
@@ -41,7 +44,8 @@ MAX_SECRET = 1000
 
 @dataclass
 class WebhookChange:
-    """A checked request: what it sets; None = not given (``secret`` "" = remove it)."""
+    """A checked request: what it sets; None = not given (``secret`` "" = remove it, otherwise
+    it is the encrypted secret)."""
 
     url: str | None = None
     notification_types: list[str] | None = None
@@ -101,13 +105,15 @@ def checked_change(
     secret: str | None,
     enabled: bool | None,
     allow_private: bool,
+    secrets: SecretBox,
 ) -> WebhookChange:
     """Every given field checked (400 naming it) before anything is read or written."""
+    secret = check_secret(secret)
     return WebhookChange(
         url=None if url is None else check_webhook_url(url, allow_private),
         notification_types=None if types is None else check_types(types),
         name=check_name(name),
-        secret=check_secret(secret),
+        secret=secrets.encrypt(secret) if secret else secret,
         enabled=enabled,
     )
 
@@ -139,8 +145,15 @@ def webhook_missing(webhook_id: str) -> ApiError:
 
 
 async def create_webhook(
-    session: AsyncSession, tenant_id: str, change: WebhookChange
+    session: AsyncSession, tenant_id: str, change: WebhookChange, max_webhooks: int
 ) -> GetWebhookResponse:
+    count = await session.scalar(
+        select(func.count()).select_from(EcWebhook).where(EcWebhook.tenant_id == tenant_id)
+    )
+    if (count or 0) >= max_webhooks:
+        raise bad_request(
+            f"a partner may have at most {max_webhooks} webhooks; delete one first"
+        )
     now = utcnow()
     hook = EcWebhook(
         id=str(uuid.uuid4()),
@@ -179,7 +192,10 @@ def _apply(
     if replace or change.name is not None:
         hook.name = change.name
     if replace or change.enabled is not None:
-        hook.enabled = True if change.enabled is None else change.enabled
+        enabled = True if change.enabled is None else change.enabled
+        if enabled and not hook.enabled:
+            hook.failing_since = None
+        hook.enabled = enabled
     if change.secret is not None:
         hook.secret = change.secret or None  # empty: no secret, deliveries unsigned
     hook.modified_at = now or utcnow()
@@ -191,6 +207,7 @@ async def set_enabled(
     hook = await _find(session, tenant_id, webhook_id)
     if hook.enabled != enabled:
         hook.enabled = enabled
+        hook.failing_since = None
         hook.modified_at = utcnow()
     await session.commit()
 

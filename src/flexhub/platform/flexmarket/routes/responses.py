@@ -23,6 +23,12 @@ ERRORS: dict[int | str, dict[str, Any]] = {
     },
     401: {"description": "Missing, invalid or expired token", **_DETAIL},
     403: {"description": "The caller's role may not use this endpoint", **_DETAIL},
+    413: {"description": "The request body is larger than the platform accepts", **_DETAIL},
+    429: {
+        "description": "Rate limited: retry after the seconds in Retry-After",
+        "headers": {"Retry-After": {"schema": {"type": "integer"}}},
+        **_DETAIL,
+    },
 }
 NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"description": "No such object", **_DETAIL}}
 CONFLICT: dict[int | str, dict[str, Any]] = {

@@ -69,8 +69,14 @@ async def create_subscription(
     principal: Principal = Depends(provider),
     session: AsyncSession = Depends(get_session),
 ) -> Subscription:
-    allow_private = ctx.settings.webhook_allow_private
-    return await service.create_subscription(session, principal.tenant_id, body, allow_private)
+    settings = ctx.settings
+    return await service.create_subscription(
+        session,
+        principal.tenant_id,
+        body,
+        settings.webhook_allow_private,
+        settings.max_webhooks_per_partner,
+    )
 
 
 @router.get(

@@ -7,7 +7,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from flexhub.clock import utcnow
@@ -87,14 +87,32 @@ def _check_active(active: Any) -> bool:
 
 
 async def create_subscription(
-    session: AsyncSession, tenant_id: str, body: SubscriptionCreate, allow_private: bool
+    session: AsyncSession,
+    tenant_id: str,
+    body: SubscriptionCreate,
+    allow_private: bool,
+    max_subscriptions: int,
 ) -> Subscription:
+    """A new subscription; a provider has at most ``max_subscriptions``."""
+    url, events, active = (
+        _check_url(body.url, allow_private),
+        _check_events(body.events),
+        _check_active(body.active),
+    )
+    mine = select(func.count()).where(FmSubscription.tenant_id == tenant_id)
+    count = await session.scalar(mine.select_from(FmSubscription))
+    if (count or 0) >= max_subscriptions:
+        raise bad_request(
+            f"A provider may have at most {max_subscriptions} webhook subscriptions; "
+            "delete one first.",
+            "non_field_errors",
+        )
     sub = FmSubscription(
         id=str(uuid.uuid4()),
         tenant_id=tenant_id,
-        url=_check_url(body.url, allow_private),
-        events=_check_events(body.events),
-        active=_check_active(body.active),
+        url=url,
+        events=events,
+        active=active,
     )
     sub.created = sub.modified = utcnow()
     session.add(sub)
@@ -143,6 +161,8 @@ async def update_subscription(
         changes["events"] = _check_events(given["events"])
     if "active" in given:
         changes["active"] = _check_active(given["active"])
+    if changes.get("active") and not sub.active:
+        sub.failing_since = None  # switched on again: its failures count afresh
     for name, value in changes.items():
         setattr(sub, name, value)
     if changes:
