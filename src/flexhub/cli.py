@@ -1,4 +1,5 @@
-"""The ``flexhub`` command: demo, platform serve, worker, partner add, keys."""
+"""The ``flexhub`` command: demo, platform serve, worker, partner (add, disable, enable,
+revoke-tokens, rotate-secret), keys (rotate, list)."""
 
 from __future__ import annotations
 
@@ -118,22 +119,157 @@ def partner_add(
         raise typer.Exit(1) from None
 
 
-@keys_app.command("rotate")
-def keys_rotate() -> None:
-    """Make a new signing key current; the previous one stays published for a grace period."""
-    from flexhub.platform.keys import KeyStore
+def _change_partner(ref: str, change) -> str:
+    """Apply ``change(partner) -> message`` to the partner named by ``ref`` and commit."""
+    from flexhub.platform.partners import NoSuchPartner, find_partner
+    from flexhub.store.database import Database
 
-    store = KeyStore(load_settings().data_dir / "keys").load()
-    key = store.rotate()
-    console.print(f"current signing key is now {key.kid} ({key.algorithm})")
+    settings = load_settings()
+
+    async def main() -> str:
+        db = Database(settings.database_url)
+        await db.upgrade()
+        try:
+            async with db.session() as session:
+                partner = await find_partner(session, ref)
+                message = change(partner)
+                await session.commit()
+                return message
+        finally:
+            await db.dispose()
+
+    try:
+        message = asyncio.run(main())
+    except NoSuchPartner:
+        console.print(f"[red]no single partner has the id, client id or name {ref!r}[/red]")
+        raise typer.Exit(1) from None
+    console.print(message)
+    console.print(f"Running platforms apply it within {settings.partner_cache_seconds:g} seconds.")
+    return message
+
+
+PARTNER_REF = typer.Argument(..., help="The partner's id, client id or name.")
+
+
+@partner_app.command("disable")
+def partner_disable(ref: str = PARTNER_REF) -> None:
+    """Refuse the partner's credentials and every token it holds."""
+    from flexhub.platform.partners import set_disabled
+
+    def change(partner) -> str:
+        set_disabled(partner, True)
+        return f"partner {partner.name} ({partner.id}) is disabled; its tokens are revoked"
+
+    _change_partner(ref, change)
+
+
+@partner_app.command("enable")
+def partner_enable(ref: str = PARTNER_REF) -> None:
+    """Accept the partner's credentials again (tokens revoked earlier stay revoked)."""
+    from flexhub.platform.partners import set_disabled
+
+    def change(partner) -> str:
+        set_disabled(partner, False)
+        return f"partner {partner.name} ({partner.id}) is enabled"
+
+    _change_partner(ref, change)
+
+
+@partner_app.command("revoke-tokens")
+def partner_revoke_tokens(ref: str = PARTNER_REF) -> None:
+    """Refuse every token issued to the partner so far; it may fetch new ones."""
+    from flexhub.platform.partners import revoke_tokens
+
+    def change(partner) -> str:
+        revoke_tokens(partner)
+        return f"every token of partner {partner.name} ({partner.id}) issued so far is revoked"
+
+    _change_partner(ref, change)
+
+
+@partner_app.command("rotate-secret")
+def partner_rotate_secret(
+    ref: str = PARTNER_REF,
+    keep_tokens: bool = typer.Option(
+        False, "--keep-tokens", help="Leave the tokens issued so far valid."
+    ),
+) -> None:
+    """Give the partner a new client secret (printed once); the old one stops working."""
+    from flexhub.platform.partners import rotate_secret
+
+    def change(partner) -> str:
+        secret = rotate_secret(partner, revoke=not keep_tokens)
+        revoked = "" if keep_tokens else "; its tokens are revoked"
+        return (
+            f"partner {partner.name} ({partner.id}){revoked}\n"
+            f"client id:     {partner.client_id}\n"
+            f"client secret: {secret}\n"
+            "The secret is shown only now; it is stored hashed."
+        )
+
+    _change_partner(ref, change)
+
+
+KEY_KINDS = ("webhooks", "tokens", "secrets")
+
+
+def _key_store(kind: str):
+    from flexhub.platform.context import token_key_store, webhook_key_store
+
+    settings = load_settings()
+    if kind == "tokens":
+        return token_key_store(settings).load()
+    if kind == "webhooks":
+        return webhook_key_store(settings).load()
+    raise typer.BadParameter(f"--for must be one of {', '.join(KEY_KINDS)}")
+
+
+@keys_app.command("rotate")
+def keys_rotate(
+    kind: str = typer.Option(
+        "webhooks",
+        "--for",
+        help="webhooks (signs Flex Market deliveries), tokens (signs access tokens) or "
+        "secrets (encrypts webhook secrets at rest; re-encrypts every stored one).",
+    ),
+) -> None:
+    """Make a new key current. A signing key's predecessor stays valid for a grace period
+    (webhooks: published two days; tokens: as long as a token lives)."""
+    if kind == "secrets":
+        _rotate_secret_key()
+        return
+    key = _key_store(kind).rotate()
+    console.print(f"current {kind} signing key is now {key.kid} ({key.algorithm})")
+
+
+def _rotate_secret_key() -> None:
+    from flexhub.platform import secretbox
+    from flexhub.store.database import Database
+
+    settings = load_settings()
+
+    async def main() -> int:
+        db = Database(settings.database_url)
+        await db.upgrade()
+        try:
+            async with db.session() as session:
+                box = secretbox.SecretBox.from_settings(settings)
+                _, count = await secretbox.rotate(session, box)
+        finally:
+            await db.dispose()
+        return count
+
+    count = asyncio.run(main())
+    where = "FLEXHUB_SECRET_KEYS' first key" if settings.secret_keys else "a new key"
+    console.print(f"{count} webhook secret(s) re-encrypted with {where}")
 
 
 @keys_app.command("list")
-def keys_list() -> None:
+def keys_list(
+    kind: str = typer.Option("webhooks", "--for", help="webhooks or tokens."),
+) -> None:
     """Show the published signing keys."""
-    from flexhub.platform.keys import KeyStore
-
-    store = KeyStore(load_settings().data_dir / "keys").load()
+    store = _key_store(kind)
     current = store.current.kid
     for key in store.published():
         mark = "current" if key.kid == current else f"retired {key.retired_at:%Y-%m-%d %H:%M}"

@@ -10,6 +10,11 @@ refused with a 400 naming the parameter, in the API's own error style:
   characters, cannot be encoded as UTF-8 for either database nor for the JSON answer. Only a
   JSON escape can produce one (URL and form decoding replace invalid bytes), so JSON bodies
   are checked. A proper pair (``\\ud83d\\ude00``) is one character and passes.
+
+And so that no request can make the platform store or walk an unbounded structure, JSON
+bodies hold lists of at most ``MAX_ITEMS`` items and strings of at most ``MAX_TEXT``
+characters (a 400 naming the field; the body size itself is limited before it is read, see
+``middleware.BodyLimit``). The APIs' own limits (batch sizes, id and name lengths) are lower.
 """
 
 from __future__ import annotations
@@ -23,11 +28,11 @@ from fastapi import Request
 
 from flexhub.platform.errors import bad_request
 
+MAX_ITEMS = 10_000
+MAX_TEXT = 20_000
 NUL = "\x00"
 MESSAGE = "must not contain NUL characters"
 SURROGATE_MESSAGE = "must not contain unpaired UTF-16 surrogates (\\ud800-\\udfff)"
-# A JSON escape of NUL or of a surrogate, not itself escaped (``\\u0000`` is just text).
-_ESCAPED = re.compile(rb"(?<!\\)(?:\\\\)*\\u(?:0000|d[89a-f][0-9a-f]{2})", re.IGNORECASE)
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
 
@@ -45,9 +50,12 @@ def _clean(text: str) -> str:
 
 
 def _find_bad(value: Any, where: str) -> tuple[str, str] | None:
-    """The path (``a.b[2]``) of the first string or key holding NUL or a lone surrogate, with
-    what is wrong with it; None when all is well."""
+    """The path (``a.b[2]``) of the first string or key holding NUL or a lone surrogate, or of
+    the first list or string over its size limit, with what is wrong with it; None when all is
+    well."""
     if isinstance(value, str):
+        if len(value) > MAX_TEXT:
+            return where, f"must be at most {MAX_TEXT} characters"
         message = _problem(value)
         return (where, message) if message else None
     if isinstance(value, dict):
@@ -60,6 +68,8 @@ def _find_bad(value: Any, where: str) -> tuple[str, str] | None:
             if found is not None:
                 return found
     if isinstance(value, list):
+        if len(value) > MAX_ITEMS:
+            return where, f"must have at most {MAX_ITEMS} items"
         for i, item in enumerate(value):
             found = _find_bad(item, f"{where}[{i}]")
             if found is not None:
@@ -79,7 +89,7 @@ async def reject_unstorable_text(request: Request) -> None:
     ctype = request.headers.get("content-type", "").lower()
     body = await request.body()  # cached: the route reads the same bytes
     found: tuple[str, str] | None = None
-    if "json" in ctype and _ESCAPED.search(body):
+    if "json" in ctype and body:
         try:
             found = _find_bad(json.loads(body), "")
         except (ValueError, RecursionError):

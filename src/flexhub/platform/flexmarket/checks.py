@@ -25,6 +25,9 @@ _DATETIME = re.compile(
     r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?(Z|[+-]\d{2}:\d{2})$", re.ASCII
 )
 _CODE = re.compile(r"^[A-Z]+$", re.ASCII)
+# Control characters (tab and line breaks excepted) and the bidi embeddings, overrides and
+# isolates that make text display otherwise than it reads.
+_HIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 # Dates and times outside these years are refused: nothing in a flexibility market is that far
 # off, and at the edges of Python's range (years 1 and 9999) a day or a timezone offset added
 # to a value would overflow.
@@ -138,6 +141,14 @@ class Errors:
             return None
         if len(value) > max_length:
             self.add(field, f"must be at most {max_length} characters")
+            return None
+        hidden = _HIDDEN.search(value)
+        if hidden:
+            self.add(
+                field,
+                f"must not contain U+{ord(hidden[0]):04X}: control and bidi-override "
+                "characters are not allowed",
+            )
             return None
         return value
 

@@ -4,6 +4,7 @@ the document's enums and its paging object."""
 from __future__ import annotations
 
 import re
+import unicodedata
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
@@ -44,20 +45,52 @@ class Request(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True)
 
 
-def _check_id(value: str) -> str:
+# Characters an id may not hold: they cannot be written in a URL path (``/`` and ``\\`` split or
+# are read as path segments), or cannot be seen (control, format — bidi overrides and isolates,
+# zero-width — line and paragraph separators, private use, unassigned).
+# Letters, digits, punctuation, symbols and inner spaces are fine, which covers the document's
+# examples (b2c3d4e5-f6a7-8901-bcde-f12345678901, 707057500012345678).
+_HIDDEN_CATEGORIES = {"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"}
+
+
+def id_problem(value: str) -> str | None:
+    """Why ``value`` (NFC normalised) cannot be a partner-assigned id, or None."""
     if not value:
-        raise ValueError("must not be empty")
+        return "must not be empty"
     if len(value) > MAX_ID:
-        raise ValueError(f"must be at most {MAX_ID} characters")
+        return f"must be at most {MAX_ID} characters"
     if value != value.strip():
-        raise ValueError("must not start or end with whitespace")
+        return "must not start or end with whitespace"
+    if value in (".", ".."):
+        return "must not be . or .. (a URL path cannot address them)"
+    for ch in value:
+        if ch in "/\\":
+            return f"must not contain {ch!r}: an id must fit in one URL path segment"
+        if unicodedata.category(ch) in _HIDDEN_CATEGORIES:
+            return (
+                f"must not contain U+{ord(ch):04X}: control, bidi-override and other "
+                "invisible characters are not allowed in ids"
+            )
+    return None
+
+
+def normalise_id(value: str) -> str:
+    """An id as stored and looked up: NFC normalised (one spelling per id)."""
+    return unicodedata.normalize("NFC", value)
+
+
+def _check_id(value: str) -> str:
+    value = normalise_id(value)
+    problem = id_problem(value)
+    if problem:
+        raise ValueError(problem)
     return value
 
 
-# A partner-assigned id of a user, location, meter point or resource.
+# A partner-assigned id of a user, location, meter point or resource (NFC normalised).
 Id = Annotated[str, AfterValidator(_check_id)]
-# An id named in an event target or a report (length checked only).
-IdRef = Annotated[str, Field(min_length=1, max_length=MAX_ID)]
+# An id named in an event target or a report (length checked, NFC normalised to match).
+IdRef = Annotated[str, Field(min_length=1, max_length=MAX_ID), AfterValidator(normalise_id)]
 
 _DATE_TIME = re.compile(r"^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}")
 

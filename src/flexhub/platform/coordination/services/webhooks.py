@@ -151,9 +151,7 @@ async def create_webhook(
         select(func.count()).select_from(EcWebhook).where(EcWebhook.tenant_id == tenant_id)
     )
     if (count or 0) >= max_webhooks:
-        raise bad_request(
-            f"a partner may have at most {max_webhooks} webhooks; delete one first"
-        )
+        raise bad_request(f"a partner may have at most {max_webhooks} webhooks; delete one first")
     now = utcnow()
     hook = EcWebhook(
         id=str(uuid.uuid4()),

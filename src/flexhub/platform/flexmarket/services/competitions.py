@@ -39,6 +39,9 @@ def check_direction(errors: Errors, power_type: str | None, need: str, field: st
         errors.add(field, f"must be one of: {', '.join(allowed)} (power_type {power_type})")
 
 
+MAX_AREA_POSITIONS = 10_000
+
+
 def _is_position(p: Any) -> bool:
     """``[longitude, latitude]`` or with an altitude: finite numbers (JSON read by Python may
     carry NaN and Infinity, which no database or response can hold), on the globe."""
@@ -62,11 +65,27 @@ def _is_polygon(rings: Any) -> bool:
     return isinstance(rings, list) and bool(rings) and all(_is_ring(r) for r in rings)
 
 
+def _positions(kind: str, coordinates: list) -> int:
+    polygons = [coordinates] if kind == "Polygon" else coordinates
+    return sum(len(ring) for rings in polygons for ring in rings)
+
+
 def _check_area(errors: Errors, area: dict[str, Any] | None) -> None:
     if area is None:
         return
     kind, coordinates = area.get("type"), area.get("coordinates")
-    if set(area) != {"type", "coordinates"} or kind not in ("Polygon", "MultiPolygon"):
+    if (
+        kind in ("Polygon", "MultiPolygon")
+        and isinstance(coordinates, list)
+        and all(isinstance(c, list) for c in coordinates)
+        and (kind == "Polygon" or all(isinstance(r, list) for c in coordinates for r in c))
+        and _positions(kind, coordinates) > MAX_AREA_POSITIONS
+    ):
+        errors.add(
+            "area",
+            f"must have at most {MAX_AREA_POSITIONS} positions in all (simplify the outline)",
+        )
+    elif set(area) != {"type", "coordinates"} or kind not in ("Polygon", "MultiPolygon"):
         errors.add("area", 'must be a GeoJSON Polygon or MultiPolygon ({"type", "coordinates"})')
     elif not (
         _is_polygon(coordinates)

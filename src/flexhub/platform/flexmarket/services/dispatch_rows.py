@@ -4,6 +4,7 @@ fields, building a new instruction row and publishing it."""
 
 from __future__ import annotations
 
+import re
 import uuid
 from datetime import date, datetime
 from typing import Any
@@ -15,12 +16,16 @@ from flexhub.platform.flexmarket import mappers
 from flexhub.platform.flexmarket.checks import Errors
 from flexhub.platform.flexmarket.events import create_event
 from flexhub.platform.flexmarket.services.windows import Window
+from flexhub.signing import SO_SIGNATURE_ALGORITHM
 from flexhub.store.flexmarket import FmCompetition, FmDispatchInstruction, FmObligation
 from flexhub.wire.flexmarket.dispatches import InstructionOut
 
 D = FmDispatchInstruction
 REFERENCE_LENGTH = 200
 SIGNATURE_FIELDS = ("signature", "signature_algorithm")
+# An Ed25519 signature is 64 bytes: 86 base64url characters without padding, the last one
+# carrying 2 bits (so one of A, Q, g, w).
+_ED25519_B64URL = re.compile(r"[A-Za-z0-9_-]{85}[AQgw]", re.ASCII)
 
 
 async def by_reference(
@@ -42,10 +47,18 @@ def differences(row: FmDispatchInstruction, sent: dict[str, Any]) -> list[str]:
 
 
 def check_signature(e: Errors, signature: str | None, algorithm: str | None) -> None:
-    if signature is not None and not 0 < len(signature) <= 2000:
-        e.add("signature", "must be 1 to 2000 characters")
-    if algorithm is not None and not 0 < len(algorithm) <= 32:
-        e.add("signature_algorithm", "must be 1 to 32 characters")
+    """The SO signature fields as the contract gives them: ``signature_algorithm`` exactly
+    ``Ed25519`` and ``signature`` the 64-byte signature in base64url without padding (the one
+    canonical spelling). Only the form is checked: the platform cannot verify the signature
+    (the SO's keys are the provider's business) and relays both untouched."""
+    if signature is not None and not _ED25519_B64URL.fullmatch(signature):
+        e.add(
+            "signature",
+            "must be an Ed25519 signature (64 bytes) in base64url without padding: "
+            "86 characters of A-Z, a-z, 0-9, - and _",
+        )
+    if algorithm is not None and algorithm != SO_SIGNATURE_ALGORITHM:
+        e.add("signature_algorithm", f'must be "{SO_SIGNATURE_ALGORITHM}"')
     if signature is not None and algorithm is None:
         e.add("signature_algorithm", "is required with a signature")
     if algorithm is not None and signature is None:
