@@ -48,6 +48,10 @@ async def get_principal(request: Request, ctx: PlatformContext = Depends(get_ctx
     except AuthError as exc:
         raise unauthorized(str(exc)) from exc
     partner = await ctx.partners.get(claims.partner_id)
+    if partner is not None and claims.version > partner.token_version:
+        # issued after the cached entry was read (a revocation raised the version): re-read
+        ctx.partners.invalidate(partner.id)
+        partner = await ctx.partners.get(claims.partner_id)
     if partner is None:
         raise unauthorized("the token's partner does not exist")
     if partner.disabled:

@@ -72,6 +72,7 @@ async def grant_token(
     except AuthError as exc:
         raise ApiError(401, refusal, code="invalid_client") from exc
     settings = ctx.settings
+    ctx.token_keys.refresh()  # a rotation by `flexhub keys rotate --for tokens`
     return issue_token(ctx.token_keys, partner, settings.base_url, settings.token_ttl_seconds)
 
 
