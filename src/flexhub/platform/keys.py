@@ -53,7 +53,7 @@ class KeyStore:
 
     def load(self) -> KeyStore:
         """Read the keys, creating the first one when the directory has none."""
-        self.directory.mkdir(parents=True, exist_ok=True, mode=0o700)
+        private_dir(self.directory)
         if not self._index.exists():
             self._create_first()
         self._read()
@@ -155,6 +155,13 @@ class KeyStore:
     def sign(self, claims: dict, typ: str = "JWT") -> str:
         key = self.current
         return signing.jws_sign(claims, key.private, key.kid, typ=typ)
+
+
+def private_dir(path: Path) -> None:
+    """Create ``path`` and any missing parents readable by the owner only (0700)."""
+    missing = [p for p in (path, *path.parents) if not p.exists()]
+    for directory in reversed(missing):
+        directory.mkdir(mode=0o700, exist_ok=True)
 
 
 def _stamp(path: Path) -> tuple[int, int, int]:

@@ -23,6 +23,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from flexhub.config import Settings
+from flexhub.platform.keys import private_dir
 from flexhub.store.coordination import EcWebhook
 
 log = logging.getLogger("flexhub.secrets")
@@ -73,7 +74,7 @@ class SecretBox:
         if settings.secret_keys.strip():
             keys = [k.strip().encode() for k in settings.secret_keys.split(",") if k.strip()]
             return cls(keys)
-        settings.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+        private_dir(settings.data_dir)
         path = settings.data_dir / KEY_FILE
         if not path.exists():
             try:

@@ -85,7 +85,9 @@ async def test_rotation_by_another_process(platform, test_db, make_partner, rece
     with pytest.raises(jwt.InvalidSignatureError):
         jwt.decode(before, public["public_key"], algorithms=["EdDSA"])
 
-    # the provider's token from before the rotations still works, new tokens use the new key
+    # tokens have keys of their own (issue 11): rotating the webhook keys leaves them alone
     assert (await p.client.get("/webhook/v1/subscriptions/")).status_code == 200
     fresh = await make_partner(role="provider", api="")
-    assert jwt.get_unverified_header(fresh.token)["kid"] == public["kid"]
+    kid = jwt.get_unverified_header(fresh.token)["kid"]
+    assert kid == jwt.get_unverified_header(p.token)["kid"]
+    assert kid not in [public["kid"], *kids]

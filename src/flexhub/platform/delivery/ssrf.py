@@ -31,7 +31,7 @@ from flexhub.platform.delivery.addresses import (
     parse_address,
 )
 
-_URI_TEXT = re.compile(r"[!-\[\]-~]*")  # printable ASCII without spaces and backslashes
+_URI_TEXT = re.compile(r"[!-~]*")  # printable ASCII, no spaces: what a URI may hold
 
 __all__ = [
     "BlockedTarget",
