@@ -37,6 +37,18 @@ REQUEST_SECONDS = Histogram(
 )
 
 
+def route_template(scope: Scope) -> str:
+    """The matched route's path template (``/energy-coordination/v1/users/{userId}``), or
+    ``unmatched``: never the path itself, whose ids would make a label per object."""
+    template = getattr(scope.get("route"), "path", None)
+    if not template:
+        return "unmatched"
+    # a route of an included router knows its path without the router's prefix
+    if scope["path"].startswith(errors.EC_PREFIX) and not template.startswith(errors.EC_PREFIX):
+        template = errors.EC_PREFIX + template
+    return template
+
+
 class RequestMetrics:
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -56,7 +68,7 @@ class RequestMetrics:
         try:
             await self.app(scope, receive, send_status)
         finally:
-            route = getattr(scope.get("route"), "path", None) or "unmatched"
+            route = route_template(scope)
             method = scope.get("method", "")
             REQUESTS.labels(method, route, str(status[0])).inc()
             REQUEST_SECONDS.labels(method, route).observe(time.perf_counter() - start)
