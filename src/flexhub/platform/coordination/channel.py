@@ -7,6 +7,7 @@ retries are exhausted; a webhook failing for days is disabled (``delivery/health
 from __future__ import annotations
 
 import json
+import logging
 from datetime import timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -18,10 +19,12 @@ from flexhub.platform.coordination.events import CHANNEL, WEBHOOKS
 from flexhub.platform.delivery.channel import Prepared
 from flexhub.platform.delivery.fanout import resolve
 from flexhub.platform.delivery.health import track
-from flexhub.platform.secretbox import SecretBox
+from flexhub.platform.secretbox import SecretBox, SecretKeyError
 from flexhub.signing import PAYLOAD_SIGNATURE_HEADER, payload_signature
 from flexhub.store.coordination import EcEvent, EcWebhook
 from flexhub.store.delivery import DeliveryAttempt, OutboxRow
+
+log = logging.getLogger("flexhub.delivery")
 
 
 class CoordinationChannel:
@@ -51,7 +54,13 @@ class CoordinationChannel:
             headers = {"Content-Type": "application/json"}
             signature = None
             if hook.secret:
-                signature = payload_signature(self.secrets.decrypt(hook.secret), body)
+                try:
+                    secret = self.secrets.decrypt(hook.secret)
+                except SecretKeyError:  # the key was lost: never send it unsigned
+                    log.error("webhook %s: no secret key decrypts its secret; dropped", hook.id)
+                    out[row.id] = None
+                    continue
+                signature = payload_signature(secret, body)
                 headers[PAYLOAD_SIGNATURE_HEADER] = signature
             out[row.id] = Prepared(url=hook.url, body=body, headers=headers, signature=signature)
         return out
