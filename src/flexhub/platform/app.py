@@ -22,6 +22,7 @@ from flexhub.platform import docs, errors, metrics, openapi, secretbox
 from flexhub.platform.context import PlatformContext, webhook_key_store
 from flexhub.platform.coordination.channel import CoordinationChannel
 from flexhub.platform.coordination.routes import router as coordination_router
+from flexhub.platform.dashboard import routes as dashboard
 from flexhub.platform.delivery.channel import Channel
 from flexhub.platform.delivery.retention import run_retention
 from flexhub.platform.delivery.worker import Worker
@@ -107,6 +108,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(token_router)
     app.include_router(coordination_router, prefix=errors.EC_PREFIX)
     app.include_router(flexmarket_router)
+    dashboard.install(app)
 
     @app.get("/healthz", include_in_schema=False)
     async def healthz() -> dict:

@@ -43,8 +43,16 @@ async def get_principal(request: Request, ctx: PlatformContext = Depends(get_ctx
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise unauthorized("authorization must be a bearer token")
+    principal = await authenticate_token(ctx, token.strip())
+    await ctx.limiter.api_call(principal.tenant_id)
+    return principal
+
+
+async def authenticate_token(ctx: PlatformContext, token: str) -> Principal:
+    """The partner an access token stands for, as the database has it now: 401 when the token
+    is invalid, revoked, or its partner gone or disabled."""
     try:
-        claims = verify_token(ctx.token_keys, token.strip(), ctx.settings.base_url)
+        claims = verify_token(ctx.token_keys, token, ctx.settings.base_url)
     except AuthError as exc:
         raise unauthorized(str(exc)) from exc
     partner = await ctx.partners.get(claims.partner_id)
@@ -58,7 +66,6 @@ async def get_principal(request: Request, ctx: PlatformContext = Depends(get_ctx
         raise unauthorized("the partner is disabled")
     if claims.version != partner.token_version:
         raise unauthorized("the token has been revoked")
-    await ctx.limiter.api_call(partner.id)
     return Principal(tenant_id=partner.id, role=partner.role, name=partner.name)
 
 
