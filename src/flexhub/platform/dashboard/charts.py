@@ -58,8 +58,11 @@ def counts(title: str, values: Mapping[str, int], colours: Mapping[str, str] | N
                 "marker": {"color": [(colours or {}).get(n, NEUTRAL) for n in names]},
             }
         ],
-        "layout": _layout(title),
+        "layout": _layout(title, annotations=[] if names else [_NOTHING]),
     }
+
+
+_NOTHING = {"text": "nothing yet", "showarrow": False, "font": {"size": 16, "color": NEUTRAL}}
 
 
 def outlines(areas: Iterable[tuple[str, list[list[list[float]]]]]) -> dict[str, Any]:
