@@ -62,8 +62,10 @@ class Horizon:
 
     @classmethod
     def between(cls, start: datetime, end: datetime, dt: float = 1.0, zone: str = "UTC") -> Horizon:
+        # in UTC: two datetimes of one ZoneInfo subtract as wall-clock times (24 h on DST days)
+        start, end = start.astimezone(UTC), end.astimezone(UTC)
         steps = round((end - start).total_seconds() / 3600 / dt)
-        return cls(start.astimezone(UTC), steps, dt, zone)
+        return cls(start, steps, dt, zone)
 
     @property
     def end(self) -> datetime:

@@ -10,11 +10,11 @@ location's limit, with a reason found by testing the causes in turn:
 
 For a soft upper limit (a home too warm) the device test is the schedule with no power at all.
 A location over its limit is reported with its fixed load and the least its devices can draw.
+The tests run for all unmet devices at once; only the wording is per device.
 """
 
 from __future__ import annotations
 
-from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import numpy as np
@@ -42,42 +42,68 @@ def unmet(
 ) -> list[UnmetTarget]:
     """``targets[i]``: (what the soft limits are, unit) of device ``i``."""
     dt = horizon.dt
+    clock = [t.astimezone(ZoneInfo(horizon.zone)).strftime("%H:%M") for t in horizon.times()]
+    clock.append(horizon.end.astimezone(ZoneInfo(horizon.zone)).strftime("%H:%M"))
     states = a.trajectory(power, dt)
     miss = a.misses(states)
-    out: list[UnmetTarget] = []
     drawn = np.zeros_like(fixed)
     np.add.at(drawn, site, power)
-    room = limit - fixed - drawn  # kW a location's limit leaves beyond today's schedule
-    for i in np.nonzero(miss.max(axis=1) > TOL)[0]:
-        k = int(np.argmax(miss[i]))
-        target, unit = targets[i]
-        high = states[i, k] > a.high[i, k]
-        reason = _reason(
-            horizon,
-            prices,
-            devices[i],
-            a.take(np.array([i])),
-            power[i],
-            k,
-            high,
-            room[site[i]] + power[i],
-            limit[site[i]],
-        )
-        out.append(UnmetTarget(ids[i], target, round(float(miss[i, k]), 6), unit, reason))
+    out: list[UnmetTarget] = []
+
+    rows = np.nonzero(miss.max(axis=1) > TOL)[0]
+    if len(rows):
+        one = a.take(rows)
+        k = np.argmax(miss[rows], axis=1)
+        at = np.arange(len(rows))
+        high = states[rows, k] > one.high[at, k]
+        room = (limit - fixed - drawn)[site[rows]] + power[rows]  # what the limit leaves it
+        alone = _full(one, dt)[at, k]
+        capped = _full(one, dt, room)[at, k]
+        off = one.trajectory(np.zeros((len(rows), one.steps)), dt)[at, k]
+        before = np.arange(one.steps)[None, :] < k[:, None]
+        usable = before & (one.p_max > 0)
+        hours = usable.sum(axis=1) * dt
+        cheapest = np.where(usable, prices[None, :], np.inf).min(axis=1)
+        left = np.clip(np.minimum(room, one.p_max), 0.0, None)
+        avg_left = np.where(usable, left, 0.0).sum(axis=1) / np.maximum(usable.sum(axis=1), 1)
+        lim = np.where(usable, limit[site[rows]], np.inf).min(axis=1)
+        for j, i in enumerate(rows):
+            facts = _Facts(
+                device=devices[i],
+                k=int(k[j]),
+                when=clock[int(k[j])],
+                x0=float(one.x0[j]),
+                low=float(one.low[j, k[j]]),
+                high=float(one.high[j, k[j]]),
+                alone=float(alone[j]),
+                capped=float(capped[j]),
+                off=float(off[j]),
+                hours=float(hours[j]),
+                cheapest=float(cheapest[j]),
+                worth=float(one.penalty[j] * one.gain_in[j]),
+                avg_left=float(avg_left[j]),
+                limit=float(lim[j]),
+                beyond=getattr(devices[i], "departure", horizon.end) > horizon.end,
+            )
+            reason = facts.high_reason() if high[j] else facts.low_reason()
+            target, unit = targets[i]
+            out.append(UnmetTarget(ids[i], target, round(float(miss[i, k[j]]), 6), unit, reason))
+
     load = fixed + drawn
     for s in np.nonzero((load - limit).max(axis=1, initial=0.0) > TOL)[0]:
         k = int(np.argmax(load[s] - limit[s]))
-        lowest = _lowest_draw(a, site == s, k, prices)
-        when = _clock(horizon, k)
+        members = site == s
+        feed = allowed_feedback(prices)[k]
+        least = float(np.where(feed, a.p_min[members, k], 0.0).sum())
         if fixed[s, k] > limit[s, k] + TOL:
             why = (
-                f"the uncontrolled load alone is {fixed[s, k]:.2f} kW at {when} against the "
+                f"the uncontrolled load alone is {fixed[s, k]:.2f} kW at {clock[k]} against the "
                 f"limit of {limit[s, k]:g} kW; the controllable devices draw their least there"
             )
         else:
             why = (
-                f"at {when} the uncontrolled load of {fixed[s, k]:.2f} kW and the least the "
-                f"devices can draw ({lowest:.2f} kW within their hard limits) exceed the limit "
+                f"at {clock[k]} the uncontrolled load of {fixed[s, k]:.2f} kW and the least the "
+                f"devices can draw ({least:.2f} kW within their hard limits) exceed the limit "
                 f"of {limit[s, k]:g} kW"
             )
         over = float(load[s, k] - limit[s, k])
@@ -85,103 +111,72 @@ def unmet(
     return out
 
 
-def _lowest_draw(a: StoreArrays, rows: np.ndarray, k: int, prices: np.ndarray) -> float:
-    feed = allowed_feedback(prices)[k]
-    return float(np.where(feed, a.p_min[rows, k], np.maximum(a.p_min[rows, k], 0.0)).sum())
-
-
-def _clock(h: Horizon, k: int) -> str:
-    return _local(h, h.time(k)).strftime("%H:%M")
-
-
-def _local(h: Horizon, t: datetime) -> datetime:
-    return t.astimezone(ZoneInfo(h.zone))
-
-
-def _full(one: StoreArrays, dt: float, cap: np.ndarray | None = None) -> np.ndarray:
-    """States at the most power the hard limits (and ``cap``) allow, from now on."""
-    n = one.steps
-    x = np.empty(n + 1)
-    x[0] = one.x0[0]
-    gi = one.gain_in[0] * dt
-    for k in range(n):
-        free = one.decay[0, k] * x[k] + one.drift[0, k]
-        p = one.p_max[0, k] if cap is None else min(one.p_max[0, k], max(cap[k], 0.0))
-        if gi > 0:
-            p = min(p, max((one.x_max[0, k + 1] - free) / gi, 0.0))
-        x[k + 1] = free + gi * max(p, 0.0)
+def _full(a: StoreArrays, dt: float, cap: np.ndarray | None = None) -> np.ndarray:
+    """States (B, N+1) at the most power the hard limits (and ``cap``) allow, from now on."""
+    x = np.empty((a.size, a.steps + 1))
+    x[:, 0] = a.x0
+    gi = a.gain_in * dt
+    gi_safe = np.where(gi > 0, gi, 1.0)
+    p_max = a.p_max if cap is None else np.minimum(a.p_max, np.clip(cap, 0.0, None))
+    for k in range(a.steps):
+        free = a.decay[:, k] * x[:, k] + a.drift[:, k]
+        p = np.minimum(p_max[:, k], np.clip((a.x_max[:, k + 1] - free) / gi_safe, 0.0, None))
+        x[:, k + 1] = free + gi * np.maximum(p, 0.0)
     return x
 
 
-def _reason(h, prices, device, one, power, k, high, room, limit) -> str:
-    dt = h.dt
-    when = _clock(h, k - 1 if k > 0 else 0)
-    if high:
-        off = one.trajectory(np.zeros((1, one.steps)), dt)[0]
-        if off[k] > one.high[0, k] + TOL:
+class _Facts:
+    """What the tests found for one unmet device, and how to say it."""
+
+    def __init__(self, **facts) -> None:
+        self.__dict__.update(facts)
+
+    def high_reason(self) -> str:
+        if self.off > self.high + TOL:
             return (
-                f"even with no power the {_name(device)} is at {off[k]:.1f} {_unit(device)} "
-                f"after {when}, above {one.high[0, k]:g}"
+                f"even with no power the {_name(self.device)} is at {self.off:.1f} "
+                f"{_unit(self.device)} at {self.when}, above {self.high:g}"
             )
         return "keeping inside the band costs more than its penalty at these prices"
-    alone = _full(one, dt)
-    if alone[k] < one.low[0, k] - TOL:
-        return _too_small(h, device, one, k, alone)
-    capped = _full(one, dt, np.where(np.isfinite(room), room, np.inf))
-    if capped[k] < one.low[0, k] - TOL:
-        return _too_tight(h, device, one, k, room, limit, capped)
-    steps = np.arange(k)
-    usable = steps[one.p_max[0, :k] > 0]
-    cheapest = float(prices[usable].min()) if len(usable) else float("nan")
-    worth = float(one.penalty[0] * one.gain_in[0])
-    return (
-        f"meeting it costs more than its penalty: the cheapest usable step costs "
-        f"{cheapest:.4g} per kWh, and a kWh is worth {worth:.4g} in penalty avoided"
-    )
 
-
-def _too_small(h, device, one, k, alone) -> str:
-    dt = h.dt
-    if isinstance(device, EV):
-        hours = float((one.p_max[0, :k] > 0).sum() * dt)
-        added = alone[k] - one.x0[0]
-        asked = one.low[0, k] - one.x0[0]
-        until = "departure" if device.departure <= h.end else "the end of the horizon"
+    def low_reason(self) -> str:
+        d = self.device
+        if self.alone < self.low - TOL:
+            if isinstance(d, EV):
+                until = "the end of the horizon" if self.beyond else "departure"
+                return (
+                    f"plugged in {self.hours:g} h before {until}: at most "
+                    f"{self.alone - self.x0:.1f} kWh can be added ({d.max_charge_kw:g} kW at "
+                    f"{d.efficiency:.0%}), {self.low - self.x0:.1f} kWh asked"
+                )
+            if isinstance(d, WaterHeater):
+                return (
+                    f"the {d.heater_kw:g} kW heater cannot keep the tank at {d.t_min:g} °C "
+                    f"through the draws: at full power it is at {self.alone:.1f} °C after "
+                    f"{self.when}"
+                )
+            if isinstance(d, HeatPump):
+                return (
+                    f"the {d.max_kw:g} kW heat pump cannot keep the home at {d.t_min:g} °C: at "
+                    f"full power it is at {self.alone:.1f} °C at {self.when}"
+                )
+            return f"at full power it reaches only {self.alone:.4g} at {self.when}"
+        if self.capped < self.low - TOL:
+            if isinstance(d, EV):
+                return (
+                    f"the location limit of {self.limit:g} kW leaves {self.avg_left:.1f} kW for "
+                    f"charging in its plugged hours: at most {self.capped - self.x0:.1f} kWh "
+                    f"can be added"
+                )
+            return (
+                f"the location limit of {self.limit:g} kW leaves {self.avg_left:.1f} kW on "
+                f"average for the {_name(d)}: at most it reaches {self.capped:.1f} "
+                f"{_unit(d)} at {self.when}"
+            )
         return (
-            f"plugged in {hours:g} h before {until}: at most {added:.1f} kWh can be added "
-            f"({device.max_charge_kw:g} kW at {device.efficiency:.0%}), {asked:.1f} kWh asked"
+            f"meeting it costs more than its penalty: the cheapest usable step costs "
+            f"{self.cheapest:.4g} per kWh, and a kWh is worth {self.worth:.4g} in penalty avoided"
         )
-    if isinstance(device, WaterHeater):
-        return (
-            f"the {device.heater_kw:g} kW heater cannot keep the tank at {device.t_min:g} °C "
-            f"through the draws: at full power it is at {alone[k]:.1f} °C after {_clock(h, k - 1)}"
-        )
-    if isinstance(device, HeatPump):
-        return (
-            f"the {device.max_kw:g} kW heat pump cannot keep the home at {device.t_min:g} °C: "
-            f"at full power it is at {alone[k]:.1f} °C after {_clock(h, k - 1)}"
-        )
-    return f"at full power it reaches only {alone[k]:.4g} after {_clock(h, k - 1)}"
-
-
-def _too_tight(h, device, one, k, room, limit, capped) -> str:
-    usable = one.p_max[0, :k] > 0
-    steps = np.nonzero(usable)[0]
-    lim = limit[:k][usable]
-    shown = float(np.min(lim[np.isfinite(lim)])) if np.isfinite(lim).any() else float("nan")
-    left = np.clip(np.minimum(room[:k][usable], one.p_max[0, :k][usable]), 0.0, None)
-    avg = float(left.mean()) if len(steps) else 0.0
-    if isinstance(device, EV):
-        added = capped[k] - one.x0[0]
-        return (
-            f"the location limit of {shown:g} kW leaves {avg:.1f} kW for charging in its plugged "
-            f"hours: at most {added:.1f} kWh can be added"
-        )
-    return (
-        f"the location limit of {shown:g} kW leaves {avg:.1f} kW on average for the "
-        f"{_name(device)}: at most it reaches {capped[k]:.1f} {_unit(device)} after "
-        f"{_clock(h, k - 1)}"
-    )
 
 
 def _name(device) -> str:

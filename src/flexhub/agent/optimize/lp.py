@@ -49,10 +49,11 @@ def solve(
     a = block.stores
     b, n = a.size, a.steps
     start = time.perf_counter()
-    cost, lower, upper, rows_lo, rows_hi, matrix = _model(block, prices, dt, big)
+    (cost, lower, upper, rows_lo, rows_hi, matrix), free, fixed = _model(block, prices, dt, big)
     h = highspy.Highs()
     h.setOptionValue("output_flag", False)
     h.setOptionValue("threads", 1)
+    h.setOptionValue("presolve", "off")
     h.setOptionValue("time_limit", max(0.01, time_limit - (time.perf_counter() - start)))
     lp = highspy.HighsLp()
     lp.num_col_, lp.num_row_ = len(cost), len(rows_lo)
@@ -67,7 +68,9 @@ def solve(
     status = h.getModelStatus()
     if status != highspy.HighsModelStatus.kOptimal:
         return None, h.modelStatusToString(status)
-    z = np.asarray(h.getSolution().col_value)[: b * n * VARS].reshape(b, VARS, n)
+    z = fixed.copy()
+    z[free] = h.getSolution().col_value
+    z = z[: b * n * VARS].reshape(b, VARS, n)
     return _net(a, z[:, 0], z[:, 1], dt), "optimal"
 
 
@@ -144,7 +147,27 @@ def _model(block: Block, prices, dt, big):
     rows_lo[b * n : 2 * b * n] = a.low[:, 1:].ravel()
     rows_hi[2 * b * n : 3 * b * n] = a.high[:, 1:].ravel()
     rows_hi[3 * b * n :] = np.where(limited, block.limit - block.fixed, np.inf).ravel()
-    return cost, lower, upper, rows_lo, rows_hi, matrix
+    return _trim(cost, lower, upper, rows_lo, rows_hi, matrix)
+
+
+def _trim(cost, lower, upper, rows_lo, rows_hi, matrix):
+    """Drop the columns fixed by their bounds (no soft limit, no feedback, no power: most of
+    them) and the rows without bounds; HiGHS then needs no presolve, which on these small
+    blocks costs more than it saves (measured: 0.6 against 0.9 ms a device)."""
+    free = upper > lower
+    fixed = np.where(free, 0.0, lower)
+    shift = matrix @ fixed
+    bounded = np.isfinite(rows_lo) | np.isfinite(rows_hi)
+    kept = matrix[:, free].tocsr()[bounded].tocsc()
+    trimmed = (
+        cost[free],
+        lower[free],
+        upper[free],
+        (rows_lo - shift)[bounded],
+        (rows_hi - shift)[bounded],
+        kept,
+    )
+    return trimmed, free, fixed
 
 
 def fallback(block: Block, alone: np.ndarray, dt: float) -> np.ndarray:

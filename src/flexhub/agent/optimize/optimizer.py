@@ -134,6 +134,13 @@ class Optimizer:
             i = np.nonzero(by_knapsack)[0]
             power[i] = knapsack.solve(a.take(i), prices, dt, cap[i])
         by_chain = np.nonzero(~by_knapsack)[0]
+        # chunks of one shape: the DP keeps the segments any row of a chunk needs
+        shape = (
+            4 * a.two_way()
+            + 2 * np.isfinite(a.high[:, 1:]).any(axis=1)
+            + np.isfinite(cap).any(axis=1)
+        )
+        by_chain = by_chain[np.argsort(shape[by_chain], kind="stable")]
         stats.knapsack, stats.chain = int(by_knapsack.sum()), len(by_chain)
         unsolved = np.zeros(a.size, dtype=bool)
 

@@ -105,24 +105,25 @@ def stack(devices: Sequence[Controllable], horizon: Horizon, outdoor=None) -> St
     for i, d in enumerate(devices):
         groups.setdefault(type(d) if isinstance(d, KINDS) else LinearStore, []).append(i)
     hours = horizon.local_hours()
-    parts, order = [], []
+    out = _empty(len(devices), n)
     for kind, idx in groups.items():
         group = [devices[i] for i in idx]
         if kind is EV:
-            parts.append(_evs(group, horizon))
+            part = _evs(group, horizon)
         elif kind is WaterHeater:
-            parts.append(_water_heaters(group, horizon, hours))
+            part = _water_heaters(group, horizon, hours)
         elif kind is HeatPump:
-            parts.append(_heat_pumps(group, horizon, outdoor))
+            part = _heat_pumps(group, horizon, outdoor)
         elif kind is HomeBattery:
-            parts.append(_batteries(group, horizon))
+            part = _batteries(group, horizon)
         else:
-            parts.append(from_stores([store_of(d, horizon, outdoor) for d in group], n))
-        order.extend(idx)
-    arrays = StoreArrays.concat(parts)
-    inverse = np.empty(len(order), dtype=int)
-    inverse[np.asarray(order)] = np.arange(len(order))
-    return arrays.take(inverse)
+            part = from_stores([store_of(d, horizon, outdoor) for d in group], n)
+        if len(groups) == 1:
+            return part
+        rows = np.asarray(idx)
+        for f in fields(StoreArrays):
+            getattr(out, f.name)[rows] = getattr(part, f.name)
+    return out
 
 
 def fixed_profiles(loads: Sequence[FixedLoad], horizon: Horizon) -> np.ndarray:
