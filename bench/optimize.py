@@ -190,6 +190,7 @@ def run(size: int, seed: int) -> dict:
         "sample_status": status,
         "unmet": len(result.unmet),
         "solver": result.solver,
+        "phases": optimizer.last_stats.seconds,
     }
 
 

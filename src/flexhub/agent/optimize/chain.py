@@ -44,6 +44,7 @@ import numpy as np
 from flexhub.agent.optimize.stack import StoreArrays
 
 TINY_DECAY = 1e-9
+COMPACT_EVERY = 4  # steps between compactions (every step: slower, measured)
 
 
 def allowed_feedback(prices: np.ndarray) -> np.ndarray:
@@ -79,6 +80,7 @@ def solve(
 
     starts, lengths, slopes = _pieces(a, prices, dt, cap, big, big_a)
     live = [i for i in range(3) if (lengths[:, :, i] > 0).any()]
+    future = _Future.of(slopes, lengths, v_lo, d_low, d_high)
     per_step = len(live) + int(np.isfinite(d_low).any()) + int(np.isfinite(d_high).any())
     seg = _Segments(b, 2 + n * per_step)
     crossings = np.zeros((b, n, 3))
@@ -86,7 +88,7 @@ def solve(
         j = k - 1
         for i in live:
             crossings[:, j, i] = seg.crossing(slopes[:, j, i])
-        seg.lo += starts[:, j, 0]
+        seg.move(starts[:, j, 0])
         for i in live:
             seg.insert(slopes[:, j, i], lengths[:, j, i])
         if np.isfinite(v_lo[:, k]).any() or np.isfinite(v_hi[:, k]).any():
@@ -95,6 +97,8 @@ def solve(
             seg.soft(d_low[:, k], -w_low[:, k], left=True)
         if np.isfinite(d_high[:, k]).any():
             seg.soft(d_high[:, k], w_high[:, k], left=False)
+        if k < n and COMPACT_EVERY and k % COMPACT_EVERY == 0:
+            seg.compact(*future.at(k))
 
     v_end = seg.crossing(np.zeros(b))
     added = np.zeros((b, n))
@@ -111,6 +115,39 @@ def solve(
     )
     power = np.nan_to_num(power)
     return power, ok
+
+
+class _Future:
+    """What the steps after state ``k`` can still do to a segment, so that the segments that
+    can no longer matter are dropped (exactly: no crossing nor the optimum changes):
+
+    - a segment whose slope is below every slope a later step adds (and below 0), and which
+      ends below every later soft upper limit (so no later penalty raises it), is counted in
+      every later crossing: it merges into the leftmost point;
+    - a segment whose slope is at or above every later step's slope (and 0), and which begins
+      beyond every later soft lower limit and hard lower bound (so nothing lowers its slope or
+      forces ``V`` into it), is never counted: it is cut off the right end.
+    """
+
+    def __init__(self, low, high, left, right) -> None:
+        self.low, self.high, self.left, self.right = low, high, left, right
+
+    @classmethod
+    def of(cls, slopes, lengths, v_lo, d_low, d_high) -> _Future:
+        live = lengths > 0
+        step_min = np.where(live, slopes, np.inf).min(axis=2)  # (B, N)
+        step_max = np.where(live, slopes, -np.inf).max(axis=2)
+        low = np.minimum(np.minimum.accumulate(step_min[:, ::-1], axis=1)[:, ::-1], 0.0)
+        high = np.maximum(np.maximum.accumulate(step_max[:, ::-1], axis=1)[:, ::-1], 0.0)
+        ceiling = np.minimum.accumulate(np.nan_to_num(d_high[:, ::-1], nan=np.inf), axis=1)
+        floors = np.maximum(np.nan_to_num(d_low, nan=-np.inf), v_lo)
+        floor = np.maximum.accumulate(floors[:, ::-1], axis=1)
+        return cls(low, high, ceiling[:, ::-1], floor[:, ::-1])
+
+    def at(self, k: int):
+        """Thresholds for the segments after state ``k`` (later steps: ``k`` on; later states:
+        ``k + 1`` on)."""
+        return self.low[:, k], self.high[:, k], self.left[:, k + 1], self.right[:, k + 1]
 
 
 def _pieces(a: StoreArrays, prices, dt, cap, big, big_a):
@@ -146,11 +183,16 @@ class _Segments:
 
     def __init__(self, rows: int, slots: int) -> None:
         self.lo = np.zeros(rows)
+        self.floor = np.zeros(rows)  # the domain's left end (``lo`` less what was merged)
         self.slopes = np.full((rows, slots), np.inf)
         self.ends = np.zeros((rows, slots))
         self.used = 1
         self.rows = np.arange(rows)
         self.idx = np.arange(slots)
+
+    def move(self, by: np.ndarray) -> None:
+        self.lo += by
+        self.floor += by
 
     def crossing(self, slope: np.ndarray) -> np.ndarray:
         """The left end of the first segment whose slope is not below ``slope``."""
@@ -178,15 +220,51 @@ class _Segments:
         self.ends[self.rows, pos] = before + length
 
     def clip(self, low: np.ndarray, high: np.ndarray) -> np.ndarray:
-        """Keep ``low <= V <= high``; False for rows where nothing is left."""
+        """Keep ``low <= V <= high``; False for rows where nothing is left. A ``high`` inside
+        the merged part leaves only merged segments (all counted): ``lo`` moves to it."""
         u = self.used
         total = self.ends[:, u - 1]
-        feasible = (high >= self.lo - 1e-9) & (low <= self.lo + total + 1e-9)
-        lo = np.where(feasible, np.maximum(self.lo, low), self.lo)
+        feasible = (high >= self.floor - 1e-9) & (low <= self.lo + total + 1e-9)
+        floor = np.maximum(self.floor, low)
+        lo = np.maximum(self.lo, low)
+        lo = np.where(high < lo, np.maximum(high, floor), lo)
+        lo = np.where(feasible, lo, self.lo)
         room = np.maximum(high - lo, 0.0)
         self.ends[:, :u] = np.clip(self.ends[:, :u] - (lo - self.lo)[:, None], 0.0, room[:, None])
         self.lo = lo
+        self.floor = np.where(feasible, np.minimum(floor, lo), self.floor)
         return feasible
+
+    def compact(self, low, high, left, right) -> None:
+        """Merge and cut what can no longer matter (see :class:`_Future`), drop empty
+        segments, and shrink to the longest row."""
+        u = self.used
+        if u < 2:
+            return
+        slopes, ends = self.slopes[:, : u - 1], self.ends[:, : u - 1]  # without the sentinel
+        begins = np.concatenate([np.zeros((len(ends), 1)), ends[:, :-1]], axis=1)
+        lo = self.lo[:, None]
+        merge = (slopes < low[:, None]) & (lo + ends <= left[:, None])
+        merge = np.logical_and.accumulate(merge, axis=1)
+        cut = (slopes >= high[:, None]) & (lo + begins >= right[:, None])
+        cut = np.logical_and.accumulate(cut[:, ::-1], axis=1)[:, ::-1]
+        keep = ~merge & ~cut & (ends > begins)
+        merged = merge.sum(axis=1)
+        length = np.where(merged > 0, ends[self.rows, np.maximum(merged - 1, 0)], 0.0)
+        count = keep.sum(axis=1)
+        width = int(count.max(initial=0)) + 1
+        place = np.cumsum(keep, axis=1) - 1
+        rows, cols = np.nonzero(keep)
+        new_slopes = np.full((len(ends), width), np.inf)
+        new_ends = np.zeros((len(ends), width))
+        new_slopes[rows, place[rows, cols]] = slopes[rows, cols]
+        new_ends[rows, place[rows, cols]] = ends[rows, cols] - length[rows]
+        total = np.where(count > 0, new_ends[self.rows, np.maximum(count - 1, 0)], 0.0)
+        new_ends = np.where(self.idx[None, :width] < count[:, None], new_ends, total[:, None])
+        self.slopes[:, :width] = new_slopes
+        self.ends[:, :width] = new_ends
+        self.lo = self.lo + length
+        self.used = width
 
     def soft(self, at: np.ndarray, change: np.ndarray, left: bool) -> None:
         """Add ``change`` to the slopes left (or right) of ``at``, splitting the segment there."""

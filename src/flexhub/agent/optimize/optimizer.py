@@ -47,7 +47,7 @@ import multiprocessing
 import os
 import time
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -67,6 +67,12 @@ class Stats:
     lp_locations: int = 0
     lp_devices: int = 0
     fallback_locations: int = 0
+    seconds: dict[str, float] = field(default_factory=dict)  # wall time of each phase
+
+    def lap(self, phase: str, since: float) -> float:
+        now = time.perf_counter()
+        self.seconds[phase] = self.seconds.get(phase, 0.0) + now - since
+        return now
 
     def __str__(self) -> str:
         text = (
@@ -113,11 +119,13 @@ class Optimizer:
 
     def _schedule(self, request: ScheduleRequest, prices: np.ndarray) -> ScheduleResult:
         deadline = time.monotonic() + self.time_limit
+        stats = self.last_stats = Stats()
+        t = time.perf_counter()
         h = request.horizon
         dt = h.dt
         problem = _Problem.of(request)
         a = problem.stores
-        stats = self.last_stats = Stats()
+        t = stats.lap("arrays", t)
         big = _big(a, prices)
 
         sizes = np.bincount(problem.site, minlength=len(problem.site_ids))
@@ -144,12 +152,15 @@ class Optimizer:
         stats.knapsack, stats.chain = int(by_knapsack.sum()), len(by_chain)
         unsolved = np.zeros(a.size, dtype=bool)
 
+        t = stats.lap("knapsack", t)
         with _Pool(self.workers) as pool:
+            t = stats.lap("processes", t)
             parts = _split(by_chain, self.chunk)
             jobs = [(a.take(part), prices, dt, cap[part], big) for part in parts]
             for part, (p, ok) in zip(parts, pool.map(_chain_job, jobs), strict=True):
                 power[part] = p
                 unsolved[part] = ~ok
+            t = stats.lap("chain", t)
 
             drawn = np.zeros_like(problem.fixed)
             np.add.at(drawn, problem.site, power)
@@ -173,6 +184,8 @@ class Optimizer:
                     stats.fallback_locations += len(block.fixed)
                     result = lp.fallback(block, power[members], dt)
                 power[members] = result
+            t = stats.lap("lp", t)
+        t = stats.lap("processes", t)
 
         ids = problem.ids
         unmet = explain.unmet(
@@ -189,9 +202,11 @@ class Optimizer:
             problem.limit,
         )
         cost = float((power @ prices).sum() * dt)
-        return ScheduleResult(
+        result = ScheduleResult(
             power_kw=dict(zip(ids, power, strict=True)), unmet=unmet, cost=cost, solver=str(stats)
         )
+        stats.lap("explain", t)
+        return result
 
 
 def _safe(request: ScheduleRequest, prices: np.ndarray, exc: Exception) -> ScheduleResult:
