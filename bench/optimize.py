@@ -148,7 +148,8 @@ def run(size: int, seed: int) -> dict:
     sample_sites = np.sort(
         rng.choice(len(problem.site_ids), min(300, len(problem.site_ids)), False)
     )
-    block, members = problem.block(sample_sites)
+    members = problem.members(sample_sites)
+    block = problem.block(sample_sites, members)
     big = _big(a, prices)
     t0 = time.perf_counter()
     optimum, status = lp.solve(block, prices, dt, big, time_limit=600)

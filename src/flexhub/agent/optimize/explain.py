@@ -67,27 +67,35 @@ def unmet(
         left = np.clip(np.minimum(room, one.p_max), 0.0, None)
         avg_left = np.where(usable, left, 0.0).sum(axis=1) / np.maximum(usable.sum(axis=1), 1)
         lim = np.where(usable, limit[site[rows]], np.inf).min(axis=1)
-        for j, i in enumerate(rows):
-            facts = _Facts(
-                device=devices[i],
-                k=int(k[j]),
-                when=clock[int(k[j])],
-                x0=float(one.x0[j]),
-                low=float(one.low[j, k[j]]),
-                high=float(one.high[j, k[j]]),
-                alone=float(alone[j]),
-                capped=float(capped[j]),
-                off=float(off[j]),
-                hours=float(hours[j]),
-                cheapest=float(cheapest[j]),
-                worth=float(one.penalty[j] * one.gain_in[j]),
-                avg_left=float(avg_left[j]),
-                limit=float(lim[j]),
-                beyond=getattr(devices[i], "departure", horizon.end) > horizon.end,
-            )
-            reason = facts.high_reason() if high[j] else facts.low_reason()
+        end = horizon.end
+        shortfall = miss[rows, k].round(6).tolist()
+        columns = zip(
+            rows.tolist(),
+            k.tolist(),
+            high.tolist(),
+            one.x0.tolist(),
+            one.low[at, k].tolist(),
+            one.high[at, k].tolist(),
+            alone.tolist(),
+            capped.tolist(),
+            off.tolist(),
+            hours.tolist(),
+            cheapest.tolist(),
+            (one.penalty * one.gain_in).tolist(),
+            avg_left.tolist(),
+            lim.tolist(),
+            shortfall,
+            strict=True,
+        )
+        for i, kk, is_high, x0, lo, hi, al, ca, of, hr, ch, wo, av, li, short in columns:
+            d = devices[i]
+            if is_high:
+                reason = _high_reason(d, clock[kk], hi, of)
+            else:
+                beyond = isinstance(d, EV) and d.departure > end
+                reason = _low_reason(d, clock[kk], x0, lo, al, ca, hr, ch, wo, av, li, beyond)
             target, unit = targets[i]
-            out.append(UnmetTarget(ids[i], target, round(float(miss[i, k[j]]), 6), unit, reason))
+            out.append(UnmetTarget(ids[i], target, short, unit, reason))
 
     load = fixed + drawn
     for s in np.nonzero((load - limit).max(axis=1, initial=0.0) > TOL)[0]:
@@ -125,58 +133,53 @@ def _full(a: StoreArrays, dt: float, cap: np.ndarray | None = None) -> np.ndarra
     return x
 
 
-class _Facts:
-    """What the tests found for one unmet device, and how to say it."""
+def _high_reason(device, when, high, off) -> str:
+    if off > high + TOL:
+        return (
+            f"even with no power the {_name(device)} is at {off:.1f} "
+            f"{_unit(device)} at {when}, above {high:g}"
+        )
+    return "keeping inside the band costs more than its penalty at these prices"
 
-    def __init__(self, **facts) -> None:
-        self.__dict__.update(facts)
 
-    def high_reason(self) -> str:
-        if self.off > self.high + TOL:
+def _low_reason(d, when, x0, low, alone, capped, hours, cheapest, worth, avg_left, limit, beyond):
+    """The first cause that explains a missed soft lower limit (see the module docstring)."""
+    if alone < low - TOL:
+        if isinstance(d, EV):
+            until = "the end of the horizon" if beyond else "departure"
             return (
-                f"even with no power the {_name(self.device)} is at {self.off:.1f} "
-                f"{_unit(self.device)} at {self.when}, above {self.high:g}"
+                f"plugged in {hours:g} h before {until}: at most "
+                f"{alone - x0:.1f} kWh can be added ({d.max_charge_kw:g} kW at "
+                f"{d.efficiency:.0%}), {low - x0:.1f} kWh asked"
             )
-        return "keeping inside the band costs more than its penalty at these prices"
-
-    def low_reason(self) -> str:
-        d = self.device
-        if self.alone < self.low - TOL:
-            if isinstance(d, EV):
-                until = "the end of the horizon" if self.beyond else "departure"
-                return (
-                    f"plugged in {self.hours:g} h before {until}: at most "
-                    f"{self.alone - self.x0:.1f} kWh can be added ({d.max_charge_kw:g} kW at "
-                    f"{d.efficiency:.0%}), {self.low - self.x0:.1f} kWh asked"
-                )
-            if isinstance(d, WaterHeater):
-                return (
-                    f"the {d.heater_kw:g} kW heater cannot keep the tank at {d.t_min:g} °C "
-                    f"through the draws: at full power it is at {self.alone:.1f} °C after "
-                    f"{self.when}"
-                )
-            if isinstance(d, HeatPump):
-                return (
-                    f"the {d.max_kw:g} kW heat pump cannot keep the home at {d.t_min:g} °C: at "
-                    f"full power it is at {self.alone:.1f} °C at {self.when}"
-                )
-            return f"at full power it reaches only {self.alone:.4g} at {self.when}"
-        if self.capped < self.low - TOL:
-            if isinstance(d, EV):
-                return (
-                    f"the location limit of {self.limit:g} kW leaves {self.avg_left:.1f} kW for "
-                    f"charging in its plugged hours: at most {self.capped - self.x0:.1f} kWh "
-                    f"can be added"
-                )
+        if isinstance(d, WaterHeater):
             return (
-                f"the location limit of {self.limit:g} kW leaves {self.avg_left:.1f} kW on "
-                f"average for the {_name(d)}: at most it reaches {self.capped:.1f} "
-                f"{_unit(d)} at {self.when}"
+                f"the {d.heater_kw:g} kW heater cannot keep the tank at {d.t_min:g} °C "
+                f"through the draws: at full power it is at {alone:.1f} °C at "
+                f"{when}"
+            )
+        if isinstance(d, HeatPump):
+            return (
+                f"the {d.max_kw:g} kW heat pump cannot keep the home at {d.t_min:g} °C: at "
+                f"full power it is at {alone:.1f} °C at {when}"
+            )
+        return f"at full power it reaches only {alone:.4g} at {when}"
+    if capped < low - TOL:
+        if isinstance(d, EV):
+            return (
+                f"the location limit of {limit:g} kW leaves {avg_left:.1f} kW for "
+                f"charging in its plugged hours: at most {capped - x0:.1f} kWh "
+                f"can be added"
             )
         return (
-            f"meeting it costs more than its penalty: the cheapest usable step costs "
-            f"{self.cheapest:.4g} per kWh, and a kWh is worth {self.worth:.4g} in penalty avoided"
+            f"the location limit of {limit:g} kW leaves {avg_left:.1f} kW on "
+            f"average for the {_name(d)}: at most it reaches {capped:.1f} "
+            f"{_unit(d)} at {when}"
         )
+    return (
+        f"meeting it costs more than its penalty: the cheapest usable step costs "
+        f"{cheapest:.4g} per kWh, and a kWh is worth {worth:.4g} in penalty avoided"
+    )
 
 
 def _name(device) -> str:

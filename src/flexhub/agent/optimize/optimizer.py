@@ -99,7 +99,7 @@ class Optimizer:
         time_limit: float = 60.0,
         workers: int | None = None,
         chunk: int = 1000,
-        lp_chunk: int = 50,
+        lp_chunk: int = 10,
     ) -> None:
         self.time_limit = time_limit
         self.workers = workers if workers is not None else min(2, os.cpu_count() or 1)
@@ -153,11 +153,11 @@ class Optimizer:
         unsolved = np.zeros(a.size, dtype=bool)
 
         t = stats.lap("knapsack", t)
-        with _Pool(self.workers) as pool:
+        _SHARED.update(problem=problem, prices=prices, dt=dt, cap=cap, big=big)
+        with _Pool(self.workers) as pool:  # forked now: the workers see ``_SHARED``
             t = stats.lap("processes", t)
             parts = _split(by_chain, self.chunk)
-            jobs = [(a.take(part), prices, dt, cap[part], big) for part in parts]
-            for part, (p, ok) in zip(parts, pool.map(_chain_job, jobs), strict=True):
+            for part, (p, ok) in zip(parts, pool.map(_chain_job, parts), strict=True):
                 power[part] = p
                 unsolved[part] = ~ok
             t = stats.lap("chain", t)
@@ -168,23 +168,22 @@ class Optimizer:
             coupled = limited & (sizes > 1) & over
             coupled |= np.bincount(problem.site, weights=unsolved, minlength=len(sizes)) > 0
             sites = np.nonzero(coupled)[0]
-            blocks = [problem.block(part) for part in _split(sites, self.lp_chunk)]
             stats.lp_locations = len(sites)
             stats.lp_devices = int(sizes[sites].sum())
-            futures = [
-                pool.submit(_lp_job, block, prices, dt, big, deadline - time.monotonic())
-                for block, _ in blocks
-            ]
-            for (block, members), future in zip(blocks, futures, strict=True):
+            chunks = _split(sites, self.lp_chunk)
+            futures = [pool.submit(_lp_job, part, deadline) for part in chunks]
+            for part, future in zip(chunks, futures, strict=True):
                 try:
-                    result = future.result(timeout=max(deadline - time.monotonic(), 0) + 5)
+                    members, result = future.result(timeout=max(deadline - time.monotonic(), 0) + 5)
                 except TimeoutError:
-                    result = None
+                    members, result = problem.members(part), None
                 if result is None:
-                    stats.fallback_locations += len(block.fixed)
+                    stats.fallback_locations += len(part)
+                    block = problem.block(part, members)
                     result = lp.fallback(block, power[members], dt)
                 power[members] = result
             t = stats.lap("lp", t)
+        _SHARED.clear()
         t = stats.lap("processes", t)
 
         ids = problem.ids
@@ -240,19 +239,33 @@ def _split(items: np.ndarray, size: int) -> list[np.ndarray]:
     return [items[i : i + size] for i in range(0, len(items), size)]
 
 
-def _chain_job(args):
-    return chain.solve(*args)
+# What the worker processes need, set before they are forked (so nothing big is pickled):
+# the problem, prices, dt, the per-device caps and the overload price.
+_SHARED: dict = {}
 
 
-def _lp_job(block: lp.Block, prices, dt, big, time_left):
-    if time_left <= 0:
-        return None
+def _chain_job(rows: np.ndarray):
+    s = _SHARED
+    return chain.solve(
+        s["problem"].stores.take(rows), s["prices"], s["dt"], s["cap"][rows], s["big"]
+    )
+
+
+def _lp_job(sites: np.ndarray, deadline: float):
+    """The optimal power of the devices at ``sites`` (their rows, and None if no optimum came
+    before ``deadline``, on ``time.monotonic``)."""
+    s = _SHARED
+    members = s["problem"].members(sites)
+    left = deadline - time.monotonic()
+    if left <= 0:
+        return members, None
     try:
-        power, _ = lp.solve(block, prices, dt, big, time_left)
+        block = s["problem"].block(sites, members)
+        power, _ = lp.solve(block, s["prices"], s["dt"], s["big"], left)
     except Exception:
         log.exception("HiGHS failed on a chunk of locations")
-        return None
-    return power
+        return members, None
+    return members, power
 
 
 @dataclass
@@ -265,35 +278,59 @@ class _Problem:
     site_ids: list[str]
     fixed: np.ndarray  # (L, N)
     limit: np.ndarray  # (L, N), inf = none
+    _order: np.ndarray | None = None
+    _starts: np.ndarray | None = None
 
     @classmethod
     def of(cls, request: ScheduleRequest) -> _Problem:
         h = request.horizon
         site_index: dict[str, int] = {}
-        ids, devices, site, loads, load_site = [], [], [], [], []
+        number = site_index.setdefault
+        by_kind: dict[type, tuple[list, list, list]] = {}
+        loads, load_site = [], []
         for r in request.resources:
-            s = site_index.setdefault(r.location_id, len(site_index))
-            if isinstance(r.device, FixedLoad):
+            s = number(r.location_id, len(site_index))
+            kind = type(r.device)
+            if kind is FixedLoad:
                 loads.append(r.device)
                 load_site.append(s)
-            else:
-                ids.append(r.resource_id)
-                devices.append(r.device)
-                site.append(s)
+                continue
+            group = by_kind.get(kind)
+            if group is None:
+                group = by_kind[kind] = ([], [], [])
+            group[0].append(r.resource_id)
+            group[1].append(r.device)
+            group[2].append(s)
+        # one block of rows per device type: ``stack`` then copies slices
+        ids = [i for g in by_kind.values() for i in g[0]]
+        devices = [d for g in by_kind.values() for d in g[1]]
+        site = [x for g in by_kind.values() for x in g[2]]
         site_ids = list(site_index)
         fixed = np.zeros((len(site_ids), h.steps))
         if loads:
             np.add.at(fixed, np.array(load_site), fixed_profiles(loads, h))
         limit = np.full((len(site_ids), h.steps), np.inf)
-        for loc in request.location_limits:
-            if loc in site_index:
-                limit[site_index[loc]] = request.limit(loc)
+        known = [loc for loc in request.location_limits if loc in site_index]
+        if known:
+            values = np.array([request.location_limits[loc] for loc in known], dtype=float)
+            limit[[site_index[loc] for loc in known]] = np.where(np.isnan(values), np.inf, values)
         stores = stack(devices, h, request.outdoor_temperature)
-        targets = [_target(d) for d in devices]
+        targets = [_target(g[1][0]) for g in by_kind.values() for _ in g[1]]
         return cls(ids, devices, targets, stores, np.array(site, dtype=int), site_ids, fixed, limit)
 
-    def block(self, sites: np.ndarray) -> tuple[lp.Block, np.ndarray]:
-        members = np.nonzero(np.isin(self.site, sites))[0]
+    def members(self, sites: np.ndarray) -> np.ndarray:
+        """The rows of the devices at ``sites``."""
+        if self._order is None:
+            self._order = np.argsort(self.site, kind="stable")
+            self._starts = np.searchsorted(
+                self.site[self._order], np.arange(len(self.site_ids) + 1)
+            )
+        starts = self._starts
+        return np.concatenate(
+            [self._order[starts[i] : starts[i + 1]] for i in sites] or [[]]
+        ).astype(int)
+
+    def block(self, sites: np.ndarray, members: np.ndarray) -> lp.Block:
         renumber = np.full(len(self.site_ids), -1)
         renumber[sites] = np.arange(len(sites))
         block = lp.Block(
@@ -302,7 +339,7 @@ class _Problem:
             self.fixed[sites],
             self.limit[sites],
         )
-        return block, members
+        return block
 
 
 def _target(device) -> tuple[str, str]:
