@@ -27,6 +27,7 @@ lint: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python bench/delivery.py
+	$(BIN)/python bench/optimize.py
 
 clean:
 	rm -rf $(VENV) flexhub.db .flexhub
