@@ -24,7 +24,6 @@ from dataclasses import dataclass
 
 import highspy
 import numpy as np
-from scipy.sparse import coo_matrix
 
 from flexhub.agent.optimize.chain import allowed_feedback
 from flexhub.agent.optimize.stack import StoreArrays
@@ -135,9 +134,7 @@ def _model(block: Block, prices, dt, big):
     put(site_row[block.site], col["pin"], 1.0)
     put(site_row[block.site], col["pout"], -1.0)
     put(site_row, over_col, -1.0)
-    matrix = coo_matrix(
-        (np.concatenate(v), (np.concatenate(r), np.concatenate(c))), shape=(nrow, ncol)
-    ).tocsc()
+    r, c, v = np.concatenate(r), np.concatenate(c), np.concatenate(v)
 
     rows_lo = np.full(nrow, -np.inf)
     rows_hi = np.full(nrow, np.inf)
@@ -147,27 +144,43 @@ def _model(block: Block, prices, dt, big):
     rows_lo[b * n : 2 * b * n] = a.low[:, 1:].ravel()
     rows_hi[2 * b * n : 3 * b * n] = a.high[:, 1:].ravel()
     rows_hi[3 * b * n :] = np.where(limited, block.limit - block.fixed, np.inf).ravel()
-    return _trim(cost, lower, upper, rows_lo, rows_hi, matrix)
+    return _trim(cost, lower, upper, rows_lo, rows_hi, (r, c, v))
 
 
-def _trim(cost, lower, upper, rows_lo, rows_hi, matrix):
+def _trim(cost, lower, upper, rows_lo, rows_hi, entries):
     """Drop the columns fixed by their bounds (no soft limit, no feedback, no power: most of
-    them) and the rows without bounds; HiGHS then needs no presolve, which on these small
-    blocks costs more than it saves (measured: 0.6 against 0.9 ms a device)."""
+    them) and the rows without bounds, and give the rest column-wise (CSC). HiGHS then needs no
+    presolve, which on these small blocks costs more than it saves (measured: 0.6 against 0.9
+    ms a device), and numpy builds the matrix in a quarter of scipy.sparse's time."""
+    r, c, v = entries
     free = upper > lower
     fixed = np.where(free, 0.0, lower)
-    shift = matrix @ fixed
+    shift = np.bincount(r, weights=v * fixed[c], minlength=len(rows_lo))
     bounded = np.isfinite(rows_lo) | np.isfinite(rows_hi)
-    kept = matrix[:, free].tocsr()[bounded].tocsc()
+    keep = free[c] & bounded[r]
+    new_col = np.cumsum(free) - 1
+    new_row = np.cumsum(bounded) - 1
+    r, c, v = new_row[r[keep]], new_col[c[keep]], v[keep]
+    order = np.lexsort((r, c))
+    start = np.zeros(int(free.sum()) + 1, dtype=np.int32)
+    np.cumsum(np.bincount(c, minlength=len(start) - 1), out=start[1:])
+    matrix = _Csc(start, r[order].astype(np.int32), v[order])
     trimmed = (
         cost[free],
         lower[free],
         upper[free],
         (rows_lo - shift)[bounded],
         (rows_hi - shift)[bounded],
-        kept,
+        matrix,
     )
     return trimmed, free, fixed
+
+
+@dataclass
+class _Csc:
+    indptr: np.ndarray
+    indices: np.ndarray
+    data: np.ndarray
 
 
 def fallback(block: Block, alone: np.ndarray, dt: float) -> np.ndarray:
