@@ -121,16 +121,18 @@ def unmet(
 
 def _full(a: StoreArrays, dt: float, cap: np.ndarray | None = None) -> np.ndarray:
     """States (B, N+1) at the most power the hard limits (and ``cap``) allow, from now on."""
-    x = np.empty((a.size, a.steps + 1))
-    x[:, 0] = a.x0
+    x = np.empty((a.steps + 1, a.size))
+    x[0] = a.x0
     gi = a.gain_in * dt
     gi_safe = np.where(gi > 0, gi, 1.0)
     p_max = a.p_max if cap is None else np.minimum(a.p_max, np.clip(cap, 0.0, None))
+    p_max, x_max = np.ascontiguousarray(p_max.T), np.ascontiguousarray(a.x_max.T)
+    decay, drift = np.ascontiguousarray(a.decay.T), np.ascontiguousarray(a.drift.T)
     for k in range(a.steps):
-        free = a.decay[:, k] * x[:, k] + a.drift[:, k]
-        p = np.minimum(p_max[:, k], np.clip((a.x_max[:, k + 1] - free) / gi_safe, 0.0, None))
-        x[:, k + 1] = free + gi * np.maximum(p, 0.0)
-    return x
+        free = decay[k] * x[k] + drift[k]
+        p = np.minimum(p_max[k], np.clip((x_max[k + 1] - free) / gi_safe, 0.0, None))
+        x[k + 1] = free + gi * np.maximum(p, 0.0)
+    return np.ascontiguousarray(x.T)
 
 
 def _high_reason(device, when, high, off) -> str:

@@ -18,26 +18,33 @@ How a request is solved:
    devices idle), which keeps every hard limit.
 4. The unmet targets and their reasons come from the final schedule (``explain``).
 
-Measured on the 2-core development machine (24 hourly steps; ``bench/optimize.py``), per device:
+Measured on the 2-core development machine (24 hourly steps; per device; the machine is
+shared, so figures vary by some 30 %):
 
 ====================================  ==========  =============================================
 method                                 time        note
 ====================================  ==========  =============================================
 ``Device.store()`` one by one          24-210 µs   why ``stack`` builds arrays per device type
-``stack`` (arrays per type)            3-6 µs
+``stack`` (arrays per type)            4-6 µs      one ``attrgetter`` call a device
 knapsack (EV, no V2G)                  ~1 µs       one argsort shared by the fleet
-chain DP, chunks of 1,000              35-55 µs    heat pump ~55, others ~35-40; chunks of 250:
-                                                   55-80 µs, of 4,000: 40-70 µs (cache)
-scipy ``linprog`` per device           ~3 ms       scipy's checks and conversions dominate
-HiGHS per device (highspy)             ~1 ms
-HiGHS, 50 locations a model            see bench   the choice for coupled locations
+chain DP, chunks of 1,000              30-60 µs    heat pumps the most (two soft limits a step);
+                                                   chunks of 250: 55-80, of 4,000: 40-70 µs;
+                                                   compacting every step: 1.5x slower, every
+                                                   4 steps: 15-25 % faster than never
+scipy ``linprog`` per device           ~6 ms       with the tests' model built in Python
+HiGHS (highspy) per device             1.7-3 ms    one model a device (``bench/optimize.py``)
+HiGHS, 10 locations a model            0.5-0.6 ms  the choice for coupled locations; 1 a model:
+                                                   1.5 ms, 50: 1.1 ms; presolve on: 1.5x, IPM:
+                                                   2.5-4x slower; a warm-started basis cuts the
+                                                   iterations by 4-5x but not the time
 ====================================  ==========  =============================================
 
 The chain DP was chosen over a greedy with an optimality certificate because it is exact for
 every single store (both soft bands, hard ranges, per-step caps, two-way devices) with one code
-path, and over HiGHS per device because it is 20-30 times faster; its cost grows with the
-number of breakpoints of the value function, ``O(N)`` a step for the thermal stores, which is
-what dominates a large fleet's time (see the README for the figures of a whole fleet).
+path, and over HiGHS per device because it is 30-60 times faster; its cost grows with the
+number of breakpoints of the value function, ``O(N)`` a step for the thermal stores. At 100,000
+resources the coupled LPs, the chain DP and building the arrays dominate, in that order (the
+README has the figures of whole fleets).
 """
 
 from __future__ import annotations
@@ -136,11 +143,14 @@ class Optimizer:
         cap[rows] = (problem.limit - problem.fixed)[problem.site[rows]]
 
         power = np.zeros((a.size, h.steps))
-        ev = np.array([isinstance(d, EV) for d in problem.devices], dtype=bool)
-        by_knapsack = ev & knapsack.applies(a)
-        if by_knapsack.any():
-            i = np.nonzero(by_knapsack)[0]
-            power[i] = knapsack.solve(a.take(i), prices, dt, cap[i])
+        by_knapsack = np.zeros(a.size, dtype=bool)
+        evs = np.nonzero([type(d) is EV for d in problem.devices])[0]
+        if len(evs):
+            ev = a.take(evs)
+            fits = knapsack.applies(ev)
+            by_knapsack[evs[fits]] = True
+            i = evs[fits]
+            power[i] = knapsack.solve(ev.take(np.nonzero(fits)[0]), prices, dt, cap[i])
         by_chain = np.nonzero(~by_knapsack)[0]
         # chunks of one shape: the DP keeps the segments any row of a chunk needs
         shape = (

@@ -83,16 +83,18 @@ class StoreArrays:
         return (self.p_min < 0).any(axis=1) & (self.gain_out > 0)
 
     def trajectory(self, power: np.ndarray, dt: float) -> np.ndarray:
-        """States (B, N+1) under ``power`` (B, N): ``LinearStore.next_state`` for every row."""
-        x = np.empty((self.size, self.steps + 1))
-        x[:, 0] = self.x0
-        p_in, p_out = np.maximum(power, 0.0), np.maximum(-power, 0.0)
-        gi, go = self.gain_in * dt, self.gain_out * dt
+        """States (B, N+1) under ``power`` (B, N): ``LinearStore.next_state`` for every row.
+        Step by step on transposed copies, so that each step reads contiguous memory."""
+        x = np.empty((self.steps + 1, self.size))
+        x[0] = self.x0
+        p_in = np.ascontiguousarray(np.maximum(power, 0.0).T) * (self.gain_in * dt)
+        p_in -= np.ascontiguousarray(np.maximum(-power, 0.0).T) * (self.gain_out * dt)
+        p_in += self.drift.T
+        decay = np.ascontiguousarray(self.decay.T)
         for k in range(self.steps):
-            x[:, k + 1] = (
-                self.decay[:, k] * x[:, k] + gi * p_in[:, k] - go * p_out[:, k] + self.drift[:, k]
-            )
-        return x
+            np.multiply(decay[k], x[k], out=x[k + 1])
+            x[k + 1] += p_in[k]
+        return np.ascontiguousarray(x.T)
 
     def misses(self, states: np.ndarray) -> np.ndarray:
         """Per state, by how much the soft limits are missed (B, N+1), in each device's unit."""
