@@ -94,9 +94,12 @@ class Stats:
 class Optimizer:
     """The :class:`~flexhub.agent.policy.Policy` that optimizes (see the module docstring).
 
-    ``time_limit``: seconds for the whole call (the LPs of coupled locations get what is left);
-    ``workers``: processes for the chain chunks and the LPs (default: the cores, at most 2;
-    1 = in this process); ``chunk``: devices per chain chunk; ``lp_chunk``: locations per LP.
+    ``time_limit``: seconds from the call by which the LPs of coupled locations must be done
+    (the vectorised exact phases before them always run; LP chunks not solved by then get the
+    fallback schedule); ``workers``: processes for the chain chunks, the LPs and the reasons
+    (default: the cores, at most 2; 1 = in this process), used from ``parallel_from`` devices
+    on (forking costs some 10-30 ms); ``chunk``: devices per chain chunk; ``lp_chunk``:
+    locations per LP.
     """
 
     name = "optimizer"
@@ -107,11 +110,13 @@ class Optimizer:
         workers: int | None = None,
         chunk: int = 1000,
         lp_chunk: int = 10,
+        parallel_from: int = 2000,
     ) -> None:
         self.time_limit = time_limit
         self.workers = workers if workers is not None else min(2, os.cpu_count() or 1)
         self.chunk = chunk
         self.lp_chunk = lp_chunk
+        self.parallel_from = parallel_from
         self.last_stats = Stats()
 
     def schedule(self, request: ScheduleRequest) -> ScheduleResult:
@@ -132,7 +137,6 @@ class Optimizer:
         dt = h.dt
         problem = _Problem.of(request)
         a = problem.stores
-        t = stats.lap("arrays", t)
         big = _big(a, prices)
 
         sizes = np.bincount(problem.site, minlength=len(problem.site_ids))
@@ -143,14 +147,9 @@ class Optimizer:
         cap[rows] = (problem.limit - problem.fixed)[problem.site[rows]]
 
         power = np.zeros((a.size, h.steps))
-        by_knapsack = np.zeros(a.size, dtype=bool)
         evs = np.nonzero([type(d) is EV for d in problem.devices])[0]
-        if len(evs):
-            ev = a.take(evs)
-            fits = knapsack.applies(ev)
-            by_knapsack[evs[fits]] = True
-            i = evs[fits]
-            power[i] = knapsack.solve(ev.take(np.nonzero(fits)[0]), prices, dt, cap[i])
+        by_knapsack = np.zeros(a.size, dtype=bool)
+        by_knapsack[evs[knapsack.applies(a.take(evs))]] = True
         by_chain = np.nonzero(~by_knapsack)[0]
         # chunks of one shape: the DP keeps the segments any row of a chunk needs
         shape = (
@@ -162,15 +161,19 @@ class Optimizer:
         stats.knapsack, stats.chain = int(by_knapsack.sum()), len(by_chain)
         unsolved = np.zeros(a.size, dtype=bool)
 
-        t = stats.lap("knapsack", t)
-        _SHARED.update(problem=problem, prices=prices, dt=dt, cap=cap, big=big)
-        with _Pool(self.workers) as pool:  # forked now: the workers see ``_SHARED``
+        t = stats.lap("arrays", t)
+        _SHARED.update(problem=problem, prices=prices, dt=dt, cap=cap, big=big, horizon=h)
+        workers = self.workers if a.size >= self.parallel_from else 1
+        with _Pool(workers) as pool:  # forked now: the workers see ``_SHARED``
             t = stats.lap("processes", t)
+            rows = np.nonzero(by_knapsack)[0]
+            knapsacks = pool.submit(_knapsack_job, rows)
             parts = _split(by_chain, self.chunk)
             for part, (p, ok) in zip(parts, pool.map(_chain_job, parts), strict=True):
                 power[part] = p
                 unsolved[part] = ~ok
-            t = stats.lap("chain", t)
+            power[rows] = knapsacks.result()
+            t = stats.lap("knapsack and chain", t)
 
             drawn = np.zeros_like(problem.fixed)
             np.add.at(drawn, problem.site, power)
@@ -193,28 +196,22 @@ class Optimizer:
                     result = lp.fallback(block, power[members], dt)
                 power[members] = result
             t = stats.lap("lp", t)
+            halves = np.array_split(np.arange(len(problem.site_ids)), workers)
+            members = [problem.members(sites) for sites in halves]
+            jobs = [
+                pool.submit(_explain_job, sites, rows, power[rows])
+                for sites, rows in zip(halves, members, strict=True)
+                if len(sites)
+            ]
+            unmet = [u for job in jobs for u in job.result()]
+            t = stats.lap("explain", t)
         _SHARED.clear()
-        t = stats.lap("processes", t)
-
         ids = problem.ids
-        unmet = explain.unmet(
-            h,
-            prices,
-            ids,
-            problem.devices,
-            problem.targets,
-            a,
-            power,
-            problem.site,
-            problem.site_ids,
-            problem.fixed,
-            problem.limit,
-        )
         cost = float((power @ prices).sum() * dt)
         result = ScheduleResult(
             power_kw=dict(zip(ids, power, strict=True)), unmet=unmet, cost=cost, solver=str(stats)
         )
-        stats.lap("explain", t)
+        stats.lap("result", t)
         return result
 
 
@@ -258,6 +255,34 @@ def _chain_job(rows: np.ndarray):
     s = _SHARED
     return chain.solve(
         s["problem"].stores.take(rows), s["prices"], s["dt"], s["cap"][rows], s["big"]
+    )
+
+
+def _knapsack_job(rows: np.ndarray) -> np.ndarray:
+    s = _SHARED
+    return knapsack.solve(s["problem"].stores.take(rows), s["prices"], s["dt"], s["cap"][rows])
+
+
+def _explain_job(sites: np.ndarray, rows: np.ndarray, power: np.ndarray):
+    """The unmet targets of the devices and locations at ``sites`` (``rows``: their devices,
+    ``power``: their schedules)."""
+    s = _SHARED
+    pr = s["problem"]
+    renumber = np.full(len(pr.site_ids), -1)
+    renumber[sites] = np.arange(len(sites))
+    listed = rows.tolist()
+    return explain.unmet(
+        s["horizon"],
+        s["prices"],
+        [pr.ids[i] for i in listed],
+        [pr.devices[i] for i in listed],
+        [pr.targets[i] for i in listed],
+        pr.stores.take(rows),
+        power,
+        renumber[pr.site[rows]],
+        [pr.site_ids[i] for i in sites.tolist()],
+        pr.fixed[sites],
+        pr.limit[sites],
     )
 
 
