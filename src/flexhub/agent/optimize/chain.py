@@ -34,7 +34,9 @@ relaxation with separate charge and discharge exact), and the README says so.
 
 Cost: a few dozen numpy passes over the ``(B, segments)`` arrays per step; segments grow by
 at most one per ``phi`` piece and one per soft limit each step, only as far as some row of the
-chunk needs them. Measured figures are in ``optimizer.py``'s docstring.
+chunk needs them; every ``COMPACT_EVERY`` steps the segments that can no longer matter are
+merged or cut and empty ones dropped (:class:`_Future`). Measured figures are in
+``optimizer.py``'s docstring.
 """
 
 from __future__ import annotations
