@@ -102,7 +102,7 @@ def _device(rng, h: Horizon, kind: int):
             t_max=80.0,
             temperature=float(rng.uniform(50, 70)),
             draw_l=tuple(draws),
-            penalty=0.2,
+            penalty=0.5,
         )
     if kind == 3:
         return HeatPump(
@@ -113,7 +113,7 @@ def _device(rng, h: Horizon, kind: int):
             t_max=22.5,
             temperature=float(rng.uniform(20, 22)),
             cop=3.0,
-            penalty=0.3,
+            penalty=1.0,
         )
     capacity = float(rng.choice([5, 10, 13.5]))
     return HomeBattery(capacity, 5.0, 5.0, float(rng.uniform(0.2, 0.8)) * capacity)

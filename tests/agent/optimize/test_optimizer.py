@@ -107,3 +107,29 @@ def test_the_optimizer_is_a_policy_and_refuses_malformed_prices():
     request.prices = np.asarray(request.prices)[:-1]
     with pytest.raises(ValueError, match="one finite value per step"):
         optimizer.schedule(request)
+
+
+def test_a_store_the_chain_cannot_scale_goes_to_the_lp():
+    """A tank emptied and refilled with cold water within one step has a decay of 0 there; the
+    chain DP cannot scale by it, so that device is solved by HiGHS, still to the optimum."""
+    from optimize_fleets import local_day
+
+    from flexhub.agent.optimize.devices import WaterHeater
+    from flexhub.agent.policy import Resource
+
+    h = local_day(date(2026, 6, 10))
+    draws = np.zeros(24)
+    draws[7] = 250.0  # more than the tank holds
+    tank = WaterHeater(200, 3, 50, 75, 60, draw_l=tuple(draws), penalty=1)
+    request = ScheduleRequest(
+        h, np.linspace(0.3, -0.1, h.steps), [Resource("tank", "home", tank)], {}
+    )
+    result, _ = _check_same_optimum(request)
+    assert "lp 1 devices" in result.solver
+
+
+def test_malformed_limits_are_refused():
+    request = fleet(16, homes=2)
+    request.location_limits = {"home-0": np.ones(3)}
+    with pytest.raises(ValueError, match="one value"):
+        Optimizer(workers=1).schedule(request)

@@ -123,6 +123,9 @@ class Optimizer:
         prices = np.asarray(request.prices, dtype=float)
         if prices.shape != (request.horizon.steps,) or not np.isfinite(prices).all():
             raise ValueError("prices need one finite value per step of the horizon")
+        for loc, limit in request.location_limits.items():
+            if np.shape(limit) != (request.horizon.steps,):
+                raise ValueError(f"the limit of {loc!r} needs one value (or NaN) per step")
         try:
             return self._schedule(request, prices)
         except Exception as exc:  # a bug here must not leave the caller without a schedule
@@ -218,7 +221,19 @@ class Optimizer:
 def _safe(request: ScheduleRequest, prices: np.ndarray, exc: Exception) -> ScheduleResult:
     """What the optimizer answers if it fails (a bug): every charge-only store draws at full
     power in the cheaper half of the steps, within its hard limits and its location's limit;
-    two-way stores idle; every resource is reported."""
+    two-way stores idle; every resource is reported. If even that fails, nothing draws."""
+    try:
+        return _safer(request, prices, exc)
+    except Exception:
+        log.exception("the safe schedule failed too; answering with no power")
+    why = f"the optimizer failed ({type(exc).__name__}); nothing is scheduled"
+    steps = request.horizon.steps
+    ids = [r.resource_id for r in request.resources if not isinstance(r.device, FixedLoad)]
+    unmet = [UnmetTarget(i, "schedule", 0.0, "kW", why) for i in ids]
+    return ScheduleResult({i: np.zeros(steps) for i in ids}, unmet, 0.0, "none (optimizer failed)")
+
+
+def _safer(request: ScheduleRequest, prices: np.ndarray, exc: Exception) -> ScheduleResult:
     problem = _Problem.of(request)
     a = problem.stores
     cheap = prices <= np.median(prices)
