@@ -1,6 +1,7 @@
 """Seeded random fleets for the optimizer's tests: every device type, homes with one to three
 devices behind their meter, a base load everywhere and solar on some roofs, a location limit
-on about half of the homes (on some steps only), and prices that go negative."""
+on about half of the homes (on some steps only; a fifth of them below the base load at times,
+so that some cannot be kept), and prices that go negative."""
 
 from __future__ import annotations
 
@@ -98,7 +99,8 @@ def fleet(
             sun = np.clip(np.sin((np.arange(24) - 6) / 12 * np.pi), 0, None)
             resources.append(Resource(f"{loc}/solar", loc, FixedLoad(tuple(-5 * sun))))
         if rng.random() < 0.5:
-            limit = np.full(h.steps, float(rng.uniform(2, 9)))
+            tight = rng.random() < 0.2  # below the base load at times: cannot all be kept
+            limit = np.full(h.steps, float(rng.uniform(0.3, 1.5) if tight else rng.uniform(2, 9)))
             limit[rng.random(h.steps) < 0.3] = np.nan
             limits[loc] = limit
     hours = np.arange(h.steps) * h.dt
