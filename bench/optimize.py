@@ -13,8 +13,8 @@ resources), each beside a bare reference measured in the same run:
 
 Run: ``.venv/bin/python bench/optimize.py [--sizes 1000 10000 100000] [--seed 1] [--repeat 2]``.
 Each run is its own process, so that peak memory is that size's; the machine is shared, so
-each size runs ``--repeat`` times and the fastest run is shown (all are listed). Figures depend on the machine and
-its load; nothing here asserts on them.
+each size runs ``--repeat`` times and the fastest run is shown (all are listed). Figures
+depend on the machine and its load; nothing here asserts on them.
 """
 
 from __future__ import annotations
