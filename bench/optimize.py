@@ -3,7 +3,9 @@
 base load on every meter and solar on some; a location limit on homes holding half of the
 resources), each beside a bare reference measured in the same run:
 
-- the optimizer's total time (``Optimizer.schedule``, 2 worker processes), the time of each of
+- the optimizer's total time (``Optimizer.schedule``, 2 worker processes), its CPU time (this
+  process and the workers: on a machine others share, CPU / 2 is what two free cores would
+  take, near enough), the time of each of
   its phases, and its peak memory (the peak RSS of the process or of its largest worker, above
   the RSS once the request was built; the request's own objects are shown apart);
 - one numpy pass over the same fleet (the states of the schedule, ``StoreArrays.trajectory``)
@@ -21,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import resource
 import subprocess
 import sys
@@ -131,9 +134,11 @@ def run(size: int, seed: int) -> dict:
     request = fleet(size, seed)
     built = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     optimizer = Optimizer(workers=2)
+    cpu0 = _cpu()
     t0 = time.perf_counter()
     result = optimizer.schedule(request)
     total = time.perf_counter() - t0
+    cpu = _cpu() - cpu0
     peak = max(
         resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
         resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss,
@@ -182,6 +187,8 @@ def run(size: int, seed: int) -> dict:
             )
         ),
         "total_s": total,
+        "cpu_s": cpu,
+        "load": os.getloadavg()[0],
         "peak_mb": (peak - built) / 1024,
         "rss_request_mb": (built - before) / 1024,
         "one_pass_s": one_pass,
@@ -195,6 +202,15 @@ def run(size: int, seed: int) -> dict:
         "solver": result.solver,
         "phases": optimizer.last_stats.seconds,
     }
+
+
+def _cpu() -> float:
+    """CPU seconds of this process and its finished children (the worker processes)."""
+    me, children = (
+        resource.getrusage(resource.RUSAGE_SELF),
+        resource.getrusage(resource.RUSAGE_CHILDREN),
+    )
+    return me.ru_utime + me.ru_stime + children.ru_utime + children.ru_stime
 
 
 def _sub(problem: _Problem, members: np.ndarray, stores) -> _Problem:
@@ -235,12 +251,14 @@ def main() -> None:
         best["all_s"] = [r["total_s"] for r in runs]
         rows.append(best)
     print(
-        f"{'resources':>10} {'homes':>7} {'optimizer':>10} {'peak MB':>8} {'request MB':>10} "
-        f"{'1 pass':>8} {'HiGHS/dev':>10} {'HiGHS fleet':>12} {'gap':>9} {'sample LP':>16}"
+        f"{'resources':>10} {'homes':>7} {'optimizer':>10} {'CPU':>8} {'peak MB':>8} "
+        f"{'request MB':>10} {'1 pass':>8} {'HiGHS/dev':>10} {'HiGHS fleet':>12} {'gap':>9} "
+        f"{'sample LP':>16}"
     )
     for r in rows:
         print(
-            f"{r['size']:>10,} {r['homes']:>7,} {r['total_s']:>9.2f}s {r['peak_mb']:>8.0f} "
+            f"{r['size']:>10,} {r['homes']:>7,} {r['total_s']:>9.2f}s {r['cpu_s']:>7.2f}s "
+            f"{r['peak_mb']:>8.0f} "
             f"{r['rss_request_mb']:>10.0f} {r['one_pass_s'] * 1e3:>6.1f}ms "
             f"{r['highs_per_device_ms']:>8.2f}ms {r['highs_fleet_s']:>11.1f}s {r['gap']:>9.1e} "
             f"{r['sample_lp_s']:>6.2f}s/{r['sample_devices']} dev"
@@ -251,7 +269,10 @@ def main() -> None:
             f"{r['limited']:,} resources under a location limit"
         )
         print("    phases: " + ", ".join(f"{k} {v:.2f}s" for k, v in r["phases"].items()))
-        print("    runs: " + ", ".join(f"{t:.2f}s" for t in r["all_s"]) + " (the fastest shown)")
+        print(
+            "    runs: " + ", ".join(f"{t:.2f}s" for t in r["all_s"]) + " (the fastest shown); "
+            f"load average {r['load']:.1f} on 2 cores"
+        )
 
 
 if __name__ == "__main__":
