@@ -27,6 +27,7 @@ lint: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python bench/delivery.py
+	$(BIN)/python bench/optimize.py
 
 # A new Alembic revision with what the models have and the migrations lack, e.g.
 # make migration NAME="add dispatch index"

@@ -62,8 +62,10 @@ class Horizon:
 
     @classmethod
     def between(cls, start: datetime, end: datetime, dt: float = 1.0, zone: str = "UTC") -> Horizon:
+        # in UTC: two datetimes of one ZoneInfo subtract as wall-clock times (24 h on DST days)
+        start, end = start.astimezone(UTC), end.astimezone(UTC)
         steps = round((end - start).total_seconds() / 3600 / dt)
-        return cls(start.astimezone(UTC), steps, dt, zone)
+        return cls(start, steps, dt, zone)
 
     @property
     def end(self) -> datetime:
@@ -81,9 +83,12 @@ class Horizon:
         zone = ZoneInfo(self.zone)
         return np.array([self.time(k).astimezone(zone).hour for k in range(self.steps)])
 
-    def index(self, when: datetime) -> int:
-        """The step ``when`` falls in, clamped to ``0 .. steps``."""
-        k = math.floor((when - self.start).total_seconds() / 3600 / self.dt + 1e-9)
+    def index(self, when: datetime, up: bool = False) -> int:
+        """The step ``when`` falls in, clamped to ``0 .. steps``; ``up``: the first step that
+        starts at or after ``when`` (where something that begins at ``when`` is there for the
+        whole step)."""
+        t = (when - self.start).total_seconds() / 3600 / self.dt
+        k = math.ceil(t - 1e-9) if up else math.floor(t + 1e-9)
         return min(max(k, 0), self.steps)
 
 
@@ -179,7 +184,8 @@ class EV:
 
     def store(self, horizon: Horizon) -> LinearStore:
         plugged = np.zeros(horizon.steps, dtype=bool)
-        first, last = horizon.index(self.plug_in), horizon.index(self.departure)
+        # plugged for whole steps only: from the first step after plug-in to departure
+        first, last = horizon.index(self.plug_in, up=True), horizon.index(self.departure)
         plugged[first:last] = True
         target = min(self.capacity_kwh, self.soc_kwh + self.energy_needed_kwh)
         soft = (SoftLimit(step=last, low=target),) if first < last and last <= horizon.steps else ()
