@@ -7,14 +7,14 @@ from __future__ import annotations
 
 from datetime import date
 
-import lp_reference as reference
 import numpy as np
 import pytest
-from optimize_fleets import fleet
 
+import support.lp_reference as reference
 from flexhub.agent.optimize import Optimizer
 from flexhub.agent.optimize.devices import FixedLoad, store_of
 from flexhub.agent.policy import Policy, ScheduleRequest, location_load
+from support.optimize_fleets import fleet
 
 
 def _check_same_optimum(request: ScheduleRequest, optimizer: Optimizer | None = None):
@@ -118,10 +118,9 @@ def test_the_optimizer_is_a_policy_and_refuses_malformed_prices():
 def test_a_store_the_chain_cannot_scale_goes_to_the_lp():
     """A tank emptied and refilled with cold water within one step has a decay of 0 there; the
     chain DP cannot scale by it, so that device is solved by HiGHS, still to the optimum."""
-    from optimize_fleets import local_day
-
     from flexhub.agent.optimize.devices import WaterHeater
     from flexhub.agent.policy import Resource
+    from support.optimize_fleets import local_day
 
     h = local_day(date(2026, 6, 10))
     draws = np.zeros(24)

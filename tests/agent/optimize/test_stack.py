@@ -7,10 +7,10 @@ from datetime import date
 
 import numpy as np
 import pytest
-from optimize_fleets import device, local_day
 
 from flexhub.agent.optimize.devices import FixedLoad, store_of
 from flexhub.agent.optimize.stack import fixed_profiles, from_stores, stack
+from support.optimize_fleets import device, local_day
 
 
 @pytest.mark.parametrize(

@@ -7,11 +7,11 @@ from datetime import date, timedelta
 
 import numpy as np
 import pytest
-from optimize_fleets import local_day
 
 from flexhub.agent.optimize import Optimizer
 from flexhub.agent.optimize.devices import EV, FixedLoad, HeatPump, HomeBattery, WaterHeater
 from flexhub.agent.policy import Resource, ScheduleRequest, location_load
+from support.optimize_fleets import local_day
 
 H = local_day(date(2026, 6, 10))  # 24 hourly steps from local midnight
 
