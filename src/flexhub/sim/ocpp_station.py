@@ -19,6 +19,7 @@ import asyncio
 import base64
 import contextlib
 import logging
+import ssl as ssl_module
 import uuid
 from collections import deque
 from collections.abc import Callable, Sequence
@@ -101,6 +102,7 @@ class SimStation:
         vendor: str = "flexhub",
         model: str = "sim-ac",
         id_token: str = "SIM-0001",
+        ssl: ssl_module.SSLContext | None = None,
     ) -> None:
         if protocol not in LINKS:
             raise ValueError(f"protocol is one of {', '.join(LINKS)}")
@@ -113,6 +115,7 @@ class SimStation:
         self.tick_s, self.meter_interval_s = tick_s, meter_interval_s
         self.reconnect_delay, self.max_reconnect_delay = reconnect_delay, max_reconnect_delay
         self.vendor, self.model, self.id_token = vendor, model, id_token
+        self.ssl = ssl
         self.book = ProfileBook(
             set(self.evses), rate_units, voltage, phases, max_periods=max_periods
         )
@@ -206,6 +209,7 @@ class SimStation:
                     subprotocols=[self.protocol],
                     additional_headers={"Authorization": self._auth()},
                     compression=None,
+                    ssl=self.ssl,
                     open_timeout=10,
                     ping_interval=None,
                 )

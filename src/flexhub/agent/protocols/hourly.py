@@ -42,10 +42,9 @@ class HourlyEnergy:
         self.exported_kwh = 0.0
 
     def add(self, start: datetime, end: datetime, kwh: float) -> None:
-        """``kwh`` used evenly from ``start`` to ``end`` (negative: exported)."""
-        if kwh == 0:
-            return
-        book = self._import if kwh > 0 else self._export
+        """``kwh`` used evenly from ``start`` to ``end`` (negative: exported). Zero counts
+        too: the hours it covers were metered."""
+        book = self._export if kwh < 0 else self._import
         amount = abs(kwh)
         if kwh > 0:
             self.imported_kwh += amount
@@ -74,7 +73,7 @@ class HourlyEnergy:
             if at < last_at:
                 return
             delta = kwh - last_kwh
-            if delta > 0:
+            if delta >= 0:
                 self.add(last_at, at, delta if name == "import" else -delta)
         self._registers[name] = (at, kwh)
 

@@ -80,7 +80,7 @@ def build(
         return None
     left = left[: config.max_periods]
     start = left[0].start.replace(microsecond=0)
-    offsets = tuple(max(0, round((p.start - start).total_seconds())) for p in left)
+    offsets = (0, *(int((p.start - start).total_seconds()) for p in left[1:]))
     if left[-1].end >= OPEN_END:
         duration = None
     else:

@@ -76,6 +76,8 @@ class SessionMixin:
         rec.vendor, rec.model = vendor, model
         rec.serial_number, rec.firmware_version = serial_number, firmware_version
         rec.booted_at = rec.last_seen = self.hub.now()
+        for evse in rec.evses.values():  # a boot ends every transaction
+            evse.transaction_id = None
         self.hub.emit(StationBooted(rec.station_id, vendor, model, reason))
 
     def evse_update(self, evse_id: int, **changes: Any) -> None:

@@ -112,7 +112,9 @@ class Session201(SessionMixin, ChargePoint):
             self.metered(evse_id, meter.read(meter_value))
             state = transaction_info.get("charging_state")
             if event_type == TransactionEventEnumType.ended.value:
-                changes: dict[str, Any] = {"transaction_id": None, "charging_state": state}
+                changes: dict[str, Any] = {"charging_state": state}
+                if self.record.evse(evse_id).transaction_id in (tx_id, None):
+                    changes["transaction_id"] = None
                 if state is not None:
                     changes["plugged"] = state in _PLUGGED_STATES
                 self.evse_update(evse_id, **changes)
