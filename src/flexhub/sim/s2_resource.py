@@ -415,7 +415,7 @@ class SimResource:
             return
         t, elements = msg.execution_time, []
         for e in msg.power_envelopes[0].power_envelope_elements:
-            t = t + e.duration.to_timedelta()
+            t = t + timedelta(milliseconds=e.duration.root)
             elements.append((t, e.lower_limit / 1000, e.upper_limit / 1000))
         self._accept(_Instruction(instruction_id, msg.execution_time, envelope=tuple(elements)))
 
@@ -459,6 +459,8 @@ class SimResource:
                 self._status(self.active.id, InstructionStatus.SUCCEEDED)
             self.active = current
             if current is not None:
+                # those before it are over
+                self.instructions = [i for i in self.instructions if i.at >= current.at]
                 self._status(current.id, InstructionStatus.STARTED)
                 if current.mode is not None:
                     self._send(self._actuator_status(current.mode, current.factor))

@@ -175,6 +175,7 @@ class Cem:
         if horizon.end <= self.clock.now():
             raise ValueError("the horizon is over")
         rec.schedule = periods
+        rec.version += 1
         return await self._push(rec)
 
     async def set_power(self, resource_id: str, kw: float | None) -> InstructionResult:
@@ -183,6 +184,7 @@ class Cem:
             return await self.release(resource_id)
         rec = self._record(resource_id)
         rec.schedule = single(self.clock.now(), OPEN_END, kw)
+        rec.version += 1
         return await self._push(rec)
 
     async def cap(
@@ -192,17 +194,20 @@ class Cem:
         envelope, or on an FRBC resource its schedule capped."""
         rec = self._record(resource_id)
         rec.cap = single(start, end, limit_kw)
+        rec.version += 1
         return await self._push(rec)
 
     async def release(self, resource_id: str) -> InstructionResult:
         """Drop flexhub's schedule and cap; the resource is back on its own control."""
         rec = self._record(resource_id)
         rec.schedule, rec.cap = (), ()
+        rec.version += 1
         return await self._push(rec)
 
     async def release_cap(self, resource_id: str) -> InstructionResult:
         rec = self._record(resource_id)
         rec.cap = ()
+        rec.version += 1
         return await self._push(rec)
 
     # --- the handshake and connections ---------------------------------------------------
@@ -239,15 +244,16 @@ class Cem:
         session = rec.session = CemSession(rec, ws, self)
         if old is not None:
             self._spawn(old.close())
-        rec.control_type = None
-        rec.system_description = rec.power_constraints = None
+        rec.control_type = rec.described = None
         rec.sent, rec.statuses = [], {}  # instruction ids live as long as their session
+        rec.sent_version = None
         self.emit(ResourceConnected(rec.resource_id))
         try:
             await session.run()
         finally:
             if rec.session is session:
                 rec.session = None
+                rec.control_type = rec.described = None  # a selection lasts one session
                 rec.energy.hold_until(self.clock.now())
                 self.emit(ResourceDisconnected(rec.resource_id))
 
@@ -286,9 +292,13 @@ class Cem:
                 return control_type
         return ""
 
-    async def _push(self, rec: ResourceRecord) -> InstructionResult:
+    async def _push(self, rec: ResourceRecord, force: bool = False) -> InstructionResult:
+        """Tell the resource what flexhub wants, unless this session has been told already."""
         lock = self._locks.setdefault(rec.resource_id, asyncio.Lock())
         async with lock:
+            version = rec.version
+            if not force and rec.sent_version == version:
+                return rec.last_result  # type: ignore[return-value]  (set with sent_version)
             try:
                 result = await self._push_locked(rec)
             except (TimeoutError, CouldNotReceiveStatusReceptionError, S2MediumException) as exc:
@@ -299,6 +309,8 @@ class Cem:
                     0,
                     f"no answer ({type(exc).__name__}): sent again when the resource is back",
                 )
+            if result.outcome in (Outcome.ACCEPTED, Outcome.REJECTED):
+                rec.sent_version = version
         rec.last_result = result
         self.emit(InstructionAnswered(result))
         self._expire_later(rec)
@@ -316,7 +328,7 @@ class Cem:
         async def expire() -> None:
             await sleep_until(self.clock, max(ends))
             self._expiry.pop(rec.resource_id, None)
-            await self._push(rec)
+            await self._push(rec, force=True)
 
         self._expiry[rec.resource_id] = asyncio.ensure_future(expire())
 

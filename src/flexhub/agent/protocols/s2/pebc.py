@@ -65,7 +65,7 @@ def envelope(
         power_constraints_id=constraints.id,
         power_envelopes=[
             PEBCPowerEnvelope(
-                id=uuid.uuid4(), commodity_quantity=quantity, power_envelope_elements=elements
+                id=str(uuid.uuid4()), commodity_quantity=quantity, power_envelope_elements=elements
             )
         ],
     )

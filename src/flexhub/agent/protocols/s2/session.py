@@ -148,7 +148,7 @@ class CemSession:
     async def select(self, control_type: str) -> ReceptionStatus:
         rec = self.record
         rec.control_type = control_type
-        rec.system_description = rec.power_constraints = None  # a fresh description follows
+        rec.described = None  # a fresh description follows
         rec.active_modes.clear()
         return await self.send(
             SelectControlType(message_id=uuid.uuid4(), control_type=ControlType(control_type))
@@ -204,6 +204,7 @@ class CemSession:
         if self.record.control_type != FRBC:
             return
         self.record.system_description = message
+        self.record.described = FRBC
         self._touch()
         self.hub.emit(ResourceReady(self.record.resource_id, FRBC))
         self.hub.ready(self.record)
@@ -213,6 +214,7 @@ class CemSession:
         if self.record.control_type != PEBC:
             return
         self.record.power_constraints = message
+        self.record.described = PEBC
         self._touch()
         self.hub.emit(ResourceReady(self.record.resource_id, PEBC))
         self.hub.ready(self.record)

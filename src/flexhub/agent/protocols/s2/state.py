@@ -91,8 +91,8 @@ class ResourceRecord:
     session: Any = None
     rm_details: Any = None  # ResourceManagerDetails
     control_type: str | None = None
-    system_description: Any = None  # FRBC.SystemDescription
-    power_constraints: Any = None  # PEBC.PowerConstraints
+    system_description: Any = None  # FRBC.SystemDescription (the last one)
+    power_constraints: Any = None  # PEBC.PowerConstraints (the last ones)
     fill_level: float | None = None
     active_modes: dict[str, tuple[str, float]] = field(default_factory=dict)  # actuator → mode
     power_kw: float | None = None
@@ -101,18 +101,17 @@ class ResourceRecord:
     energy: HourlyEnergy = field(default_factory=HourlyEnergy)
     schedule: tuple[Period, ...] = ()
     cap: tuple[Period, ...] = ()
-    released: bool = False  # flexhub handed the resource back (NO_SELECTION)
+    version: int = 0  # bumped whenever flexhub asks something new
+    sent_version: int | None = None  # the version this session has been told
     sent: list[Any] = field(default_factory=list)  # instructions in force or to come
     statuses: dict[str, str] = field(default_factory=dict)  # instruction id → status
     last_result: InstructionResult | None = None
 
+    described: str | None = None  # the control type this session's description is for
+
     @property
     def ready(self) -> bool:
-        if self.control_type == FRBC:
-            return self.system_description is not None
-        if self.control_type == PEBC:
-            return self.power_constraints is not None
-        return False
+        return self.control_type in SUPPORTED and self.described == self.control_type
 
     def info(self) -> ResourceInfo:
         rmd = self.rm_details
