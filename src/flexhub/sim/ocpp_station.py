@@ -19,6 +19,7 @@ import asyncio
 import base64
 import contextlib
 import logging
+import random
 import ssl as ssl_module
 import uuid
 from collections import deque
@@ -393,6 +394,33 @@ class SimStation:
 
     def new_transaction_id(self) -> str:
         return uuid.uuid4().hex
+
+
+def random_visits(
+    rng: random.Random, start: datetime, days: int = 7, max_kw: float = 11.0
+) -> list[EV]:
+    """A vehicle a day: arriving in the evening (or within the first hours for day 0), staying
+    the night, needing a part of its battery back."""
+    visits = []
+    for day in range(days):
+        if day == 0:
+            plug_in = start + timedelta(minutes=rng.uniform(0, 240))
+        else:
+            evening = (start + timedelta(days=day)).replace(hour=16, minute=0, second=0)
+            plug_in = evening + timedelta(minutes=rng.uniform(0, 300))
+        capacity = rng.choice([40.0, 60.0, 77.0, 82.0])
+        soc = capacity * rng.uniform(0.1, 0.5)
+        visits.append(
+            EV(
+                capacity_kwh=capacity,
+                max_charge_kw=min(max_kw, rng.choice([7.4, 11.0])),
+                plug_in=plug_in,
+                departure=plug_in + timedelta(hours=rng.uniform(3, 12)),
+                energy_needed_kwh=min(capacity - soc, rng.uniform(10, 40)),
+                soc_kwh=soc,
+            )
+        )
+    return visits
 
 
 def _floor(when: datetime, step: timedelta) -> datetime:

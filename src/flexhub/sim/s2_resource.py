@@ -24,6 +24,7 @@ import asyncio
 import contextlib
 import logging
 import math
+import random
 import uuid
 from collections import deque
 from collections.abc import AsyncGenerator, Iterable
@@ -596,6 +597,34 @@ class SimResource:
                 )
             ],
         )
+
+
+KINDS = ("battery", "tank", "ev")
+
+
+def random_device(kind: str, rng: random.Random, now: datetime) -> SimDevice:
+    """A home battery, a hot water tank (with morning and evening draws) or a plugged-in EV."""
+    if kind == "battery":
+        capacity = rng.choice([5.0, 10.0, 13.5])
+        power = min(5.0, capacity / 2)
+        return HomeBattery(capacity, power, power, soc_kwh=capacity * rng.uniform(0.2, 0.8))
+    if kind == "tank":
+        draws = [0.0] * 24
+        draws[7], draws[8], draws[19], draws[20] = 40.0, 20.0, 30.0, 20.0
+        return WaterHeater(
+            200, 3.0, t_min=45, t_max=75, temperature=rng.uniform(50, 70), draw_l=tuple(draws)
+        )
+    if kind == "ev":
+        capacity = rng.choice([40.0, 60.0, 77.0])
+        return EV(
+            capacity,
+            11.0,
+            plug_in=now,
+            departure=now + timedelta(hours=rng.uniform(4, 12)),
+            energy_needed_kwh=20.0,
+            soc_kwh=capacity * rng.uniform(0.1, 0.5),
+        )
+    raise ValueError(f"kind is one of {', '.join(KINDS)}")
 
 
 def _floor(when: datetime, step: timedelta) -> datetime:
