@@ -177,8 +177,20 @@ async def run_clients(kind: str, url: str, first: int, count: int) -> None:
     from flexhub.sim.ocpp_station import SimStation
 
     clock = SimClock(1.0)
-    stations = [
-        SimStation(i, url, PASSWORD, 1, clock=clock, tick_s=60, meter_interval_s=60) for i in ids
+    rng = random.Random(first)
+    stations = [  # meter values once a minute each, not all in the same second
+        SimStation(
+            i,
+            url,
+            PASSWORD,
+            1,
+            clock=clock,
+            tick_s=60,
+            meter_interval_s=60,
+            phase_s=rng.uniform(0, 60),
+            validate=False,
+        )
+        for i in ids
     ]
     for i in range(0, count, 100):
         await asyncio.gather(*(s.start() for s in stations[i : i + 100]))

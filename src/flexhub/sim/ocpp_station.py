@@ -104,6 +104,8 @@ class SimStation:
         model: str = "sim-ac",
         id_token: str = "SIM-0001",
         ssl: ssl_module.SSLContext | None = None,
+        phase_s: float = 0.0,
+        validate: bool = True,
     ) -> None:
         if protocol not in LINKS:
             raise ValueError(f"protocol is one of {', '.join(LINKS)}")
@@ -117,6 +119,8 @@ class SimStation:
         self.reconnect_delay, self.max_reconnect_delay = reconnect_delay, max_reconnect_delay
         self.vendor, self.model, self.id_token = vendor, model, id_token
         self.ssl = ssl
+        self.phase_s = phase_s  # ticks and meter values at this offset from whole intervals
+        self.validate = validate  # check messages against the OCPP schemas (both ways)
         self.book = ProfileBook(
             set(self.evses), rate_units, voltage, phases, max_periods=max_periods
         )
@@ -227,6 +231,9 @@ class SimStation:
     async def _session(self, ws: ClientConnection) -> None:
         self._ws = ws
         link = LINKS[self.protocol](self, ws)
+        if not self.validate:
+            for route in link.route_map.values():
+                route["_skip_schema_validation"] = True
         reader = asyncio.create_task(link.start())
         beats: asyncio.Task | None = None
         try:
@@ -277,7 +284,9 @@ class SimStation:
             while self._outbox and self._link is not None:
                 item, link = self._outbox[0], self._link
                 try:
-                    answer = await link.call(item.build(), suppress=False)
+                    answer = await link.call(
+                        item.build(), suppress=False, skip_schema_validation=not self.validate
+                    )
                 except (ConnectionClosed, TimeoutError):
                     break  # kept for the next connection
                 except Exception as exc:  # a CallError: the CSMS refused; nothing to retry
@@ -293,8 +302,9 @@ class SimStation:
     async def _physics(self) -> None:
         tick = timedelta(seconds=self.tick_s)
         meter = timedelta(seconds=self.meter_interval_s)
-        t = _floor(self.clock.now(), tick)
-        next_meter = _floor(t, meter) + meter
+        phase = timedelta(seconds=self.phase_s)
+        t = _floor(self.clock.now() - phase, tick) + phase
+        next_meter = _floor(t - phase, meter) + meter + phase
         while True:
             await self.clock.sleep_until(t)
             if t >= next_meter:

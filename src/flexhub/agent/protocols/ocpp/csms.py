@@ -344,7 +344,7 @@ class Csms:
         self._resyncing[station_id] = False
         self._spawn(self._resync(record))
 
-    def transaction_started(self, record: StationRecord, evse_id: int) -> None:
+    def transaction_changed(self, record: StationRecord, evse_id: int) -> None:
         if record.evse(evse_id).schedule:
             self._spawn(self._push_schedule(record, evse_id))
 

@@ -46,7 +46,7 @@ class Session16(SessionMixin, ChargePoint):
     ) -> None:
         super().__init__(record.station_id, connection, response_timeout=response_timeout)
         self._init_session(record, hub)
-        self._started: int | None = None
+        self._changed: int | None = None  # the connector whose transaction started or ended
 
     @on(Action.boot_notification)
     def on_boot_notification(self, charge_point_vendor: str, charge_point_model: str, **kw: Any):
@@ -98,14 +98,14 @@ class Session16(SessionMixin, ChargePoint):
         self.evse_update(
             connector_id, transaction_id=str(tx_id), plugged=True, charging_state="Charging"
         )
-        self._started = connector_id
+        self._changed = connector_id
         return call_result.StartTransaction(transaction_id=tx_id, id_tag_info=dict(_ACCEPTED))
 
     @after(Action.start_transaction)
     def after_start_transaction(self, **_: Any) -> None:
-        if self._started is not None:
-            self.hub.transaction_started(self.record, self._started)
-            self._started = None
+        if self._changed is not None:
+            self.hub.transaction_changed(self.record, self._changed)
+            self._changed = None
 
     @on(Action.stop_transaction)
     def on_stop_transaction(
@@ -123,9 +123,14 @@ class Session16(SessionMixin, ChargePoint):
             readings.append(meter.Reading(at=at, import_kwh=meter_stop / 1000))
             self.metered(evse_id, readings)
             self.evse_update(evse_id, transaction_id=None, charging_state=None)
+            self._changed = evse_id
         else:
             self.seen()
         return call_result.StopTransaction(id_tag_info=dict(_ACCEPTED))
+
+    @after(Action.stop_transaction)
+    def after_stop_transaction(self, **_: Any) -> None:
+        self.after_start_transaction()
 
     @on(Action.meter_values)
     def on_meter_values(self, connector_id: int, meter_value: list, **_: Any):
@@ -149,17 +154,19 @@ class Session16(SessionMixin, ChargePoint):
             connector_id=spec.evse_id, cs_charging_profiles=to_v16(spec, config)
         )
         try:
-            answer = await self.guarded(self.call(request, suppress=False))
+            answer = await self.ask(request)
         except OCPPError as error:
             return False, f"{type(error).__name__}: {error.description}"
+        except TypeError as error:  # an answer with fields the message does not have
+            return False, f"malformed answer: {error}"
         accepted = answer.status == "Accepted"
         return accepted, "" if accepted else answer.status
 
     async def clear_profile(self, profile_id: int) -> tuple[bool, str]:
         try:
-            answer = await self.guarded(
-                self.call(call.ClearChargingProfile(id=profile_id), suppress=False)
-            )
+            answer = await self.ask(call.ClearChargingProfile(id=profile_id))
         except OCPPError as error:
             return False, f"{type(error).__name__}: {error.description}"
+        except TypeError as error:  # an answer with fields the message does not have
+            return False, f"malformed answer: {error}"
         return answer.status in ("Accepted", "Unknown"), answer.status

@@ -53,7 +53,7 @@ class Session201(SessionMixin, ChargePoint):
     ) -> None:
         super().__init__(record.station_id, connection, response_timeout=response_timeout)
         self._init_session(record, hub)
-        self._started: set[int] = set()  # EVSEs whose new transaction awaits its TxProfile
+        self._changed: set[int] = set()  # EVSEs whose transaction started or ended
 
     # --- from the station ----------------------------------------------------------------
 
@@ -115,12 +115,13 @@ class Session201(SessionMixin, ChargePoint):
                 changes: dict[str, Any] = {"charging_state": state}
                 if self.record.evse(evse_id).transaction_id in (tx_id, None):
                     changes["transaction_id"] = None
+                    self._changed.add(evse_id)
                 if state is not None:
                     changes["plugged"] = state in _PLUGGED_STATES
                 self.evse_update(evse_id, **changes)
             else:
                 if self.record.evse(evse_id).transaction_id != tx_id:
-                    self._started.add(evse_id)
+                    self._changed.add(evse_id)
                 changes = {"transaction_id": tx_id}
                 if state is not None:
                     changes["charging_state"] = state
@@ -134,9 +135,9 @@ class Session201(SessionMixin, ChargePoint):
 
     @after(Action.transaction_event)
     def after_transaction_event(self, **_: Any) -> None:
-        for evse_id in sorted(self._started):
-            self.hub.transaction_started(self.record, evse_id)
-        self._started.clear()
+        for evse_id in sorted(self._changed):
+            self.hub.transaction_changed(self.record, evse_id)
+        self._changed.clear()
 
     @on(Action.meter_values)
     def on_meter_values(self, evse_id: int, meter_value: list, **_: Any):
@@ -174,17 +175,21 @@ class Session201(SessionMixin, ChargePoint):
         profile = to_v201(spec, config)
         request = call.SetChargingProfile(evse_id=spec.evse_id, charging_profile=profile)
         try:
-            answer = await self.guarded(self.call(request, suppress=False))
+            answer = await self.ask(request)
         except OCPPError as error:
             return False, f"{type(error).__name__}: {error.description}"
+        except TypeError as error:  # an answer with fields the message does not have
+            return False, f"malformed answer: {error}"
         accepted = answer.status == "Accepted"
         return accepted, _reason(answer.status_info) or ("" if accepted else answer.status)
 
     async def clear_profile(self, profile_id: int) -> tuple[bool, str]:
         request = call.ClearChargingProfile(charging_profile_id=profile_id)
         try:
-            answer = await self.guarded(self.call(request, suppress=False))
+            answer = await self.ask(request)
         except OCPPError as error:
             return False, f"{type(error).__name__}: {error.description}"
+        except TypeError as error:  # an answer with fields the message does not have
+            return False, f"malformed answer: {error}"
         # Unknown: the station has no such profile, which is what a clear wants
         return answer.status in ("Accepted", "Unknown"), answer.status

@@ -1,11 +1,12 @@
 """One S2 connection, CEM side, on s2-python's ``S2AsyncConnection`` over the server end of a
 WebSocket.
 
-The CEM answers the resource manager's ``Handshake`` with its own and a ``HandshakeResponse``,
-reads ``ResourceManagerDetails`` and lets the CEM (the :class:`Hub`) decide which control type
-to select. Every message is acknowledged (``ReceptionStatus``); what the CEM keeps is read
-from ``FRBC.SystemDescription``, ``FRBC.StorageStatus``, ``FRBC.ActuatorStatus``,
-``PEBC.PowerConstraints``, ``PowerMeasurement`` and ``InstructionStatusUpdate``.
+Both sides open with a ``Handshake``; the CEM answers the resource manager's with a
+``HandshakeResponse`` (the version), reads ``ResourceManagerDetails`` and lets the CEM (the
+:class:`Hub`) decide which control type to select. Every message is acknowledged
+(``ReceptionStatus``); what the CEM keeps is read from ``FRBC.SystemDescription``,
+``FRBC.StorageStatus``, ``FRBC.ActuatorStatus``, ``PEBC.PowerConstraints``,
+``PowerMeasurement`` and ``InstructionStatusUpdate``.
 
 Handlers never wait for the other side: whatever has to be sent in answer is sent from a task,
 since the resource manager may itself be waiting for an acknowledgement this connection has
@@ -178,20 +179,9 @@ class CemSession:
             return
         offered = message.supported_protocol_versions or [S2_VERSION]
         version = S2_VERSION if S2_VERSION in offered else offered[0]
-
-        async def answer() -> None:
-            await self.send(
-                Handshake(
-                    message_id=uuid.uuid4(),
-                    role=EnergyManagementRole.CEM,
-                    supported_protocol_versions=[S2_VERSION],
-                )
-            )
-            await self.send(
-                HandshakeResponse(message_id=uuid.uuid4(), selected_protocol_version=version)
-            )
-
-        self._spawn(answer())
+        self._spawn(
+            self.send(HandshakeResponse(message_id=uuid.uuid4(), selected_protocol_version=version))
+        )
 
     async def _on_details(self, _: S2AsyncConnection, message: Any, send_okay: Any) -> None:
         await send_okay()
@@ -260,7 +250,16 @@ class CemSession:
         self._spawn(self.close())  # TERMINATE or RECONNECT: both start with closing this one
 
     async def _on_started(self, *_: Any) -> None:
-        """The resource manager speaks first (its Handshake)."""
+        """Both sides open with a Handshake; the CEM's answer to the RM's follows it."""
+        self._spawn(
+            self.send(
+                Handshake(
+                    message_id=uuid.uuid4(),
+                    role=EnergyManagementRole.CEM,
+                    supported_protocol_versions=[S2_VERSION],
+                )
+            )
+        )
 
     async def _on_stopped(self, *_: Any) -> None:
         for task in list(self._tasks):
