@@ -295,7 +295,8 @@ def main() -> None:
         )
         print(
             f"  memory: {per_station:.1f} kB per station once booted, {after:.1f} kB after the "
-            f"updates (server {done['rss_kb'] / 1024:.0f} MB)"
+            f"updates (server {done['rss_kb'] / 1024:.0f} MB); load average "
+            f"{os.getloadavg()[0]:.1f} on {os.cpu_count()} cores"
         )
 
 

@@ -46,7 +46,9 @@ def ev(clock: SimClock, hours: float = 8, soc: float = 10.0, capacity: float = 8
     )
 
 
-def next_step(clock: SimClock, step: timedelta, lead: timedelta = timedelta(minutes=2)) -> datetime:
+def next_step(
+    clock: SimClock, step: timedelta, lead: timedelta = timedelta(minutes=10)
+) -> datetime:
     """The first whole ``step`` at least ``lead`` from now (sim time)."""
     t = clock.now() + lead
     epoch = datetime(2000, 1, 1, tzinfo=UTC)
@@ -64,6 +66,7 @@ async def csms(clock):
         credentials={f"CP{i}": PASSWORD for i in range(1, 4)},
         clock=clock,
         refresh_interval=0.2,
+        reconnect_grace=0.05,
     )
     await server.start()
     yield server
@@ -232,9 +235,9 @@ async def test_a_schedule_changed_while_the_station_is_offline_reaches_it_on_rec
     horizon = Horizon(next_step(clock, timedelta(minutes=15)), 4, dt=0.25)
     first = [6.0, 6.0, 6.0, 6.0]
     assert (await csms.apply_schedule("CP1", 1, horizon, first)).ok
-    await clock.sleep_until(horizon.time(1) + timedelta(minutes=1))
+    await clock.sleep_until(horizon.time(0) + timedelta(minutes=1))
 
-    station.reconnect_delay = 1.0  # wall seconds: a few sim minutes offline
+    station.reconnect_delay = 0.4  # wall seconds: 6 sim minutes offline
     station.drop()
     await csms.wait_for(lambda: not csms.station("CP1").connected)
     second = [6.0, 1.0, 9.0, 2.0]
@@ -247,10 +250,10 @@ async def test_a_schedule_changed_while_the_station_is_offline_reaches_it_on_rec
         lambda: (r := csms.evse_state("CP1", 1).last_result).outcome is Outcome.ACCEPTED and r
     )
     assert resent.purpose is Purpose.TX
-    assert station.book.taken[-1].limits[-2:] == [9000.0, 2000.0]
+    assert station.book.taken[-1].limits[-3:] == [1000.0, 9000.0, 2000.0]
     await clock.sleep_until(horizon.end + timedelta(minutes=1))
     evse = station.evses[1]
-    assert_follows(evse, Horizon(horizon.time(2), 2, 0.25), second[2:])
+    assert_follows(evse, Horizon(horizon.time(1), 3, 0.25), second[1:])
     assert station.connections == 2 and station.boots == 1  # reconnected, not rebooted
 
 

@@ -29,7 +29,9 @@ from flexhub.sim.s2_resource import SimResource
 TOKEN = "an-s2-resource-token"
 
 
-def next_step(clock: SimClock, step: timedelta, lead: timedelta = timedelta(minutes=2)) -> datetime:
+def next_step(
+    clock: SimClock, step: timedelta, lead: timedelta = timedelta(minutes=10)
+) -> datetime:
     t = clock.now() + lead
     epoch = datetime(2000, 1, 1, tzinfo=UTC)
     return epoch + -(-(t - epoch) // step) * step
@@ -91,7 +93,7 @@ def assert_follows(rm: SimResource, horizon: Horizon, power_kw, tolerance=0.02) 
 async def test_a_resource_handshakes_and_is_left_alone_until_asked(cem, resources):
     rm = await resources("bat-1", battery(), name="garage battery")
     info = await cem.wait_for(lambda: (i := cem.resource("bat-1")).control_type and i)
-    assert info.connected and info.available is False  # not selected: nothing asked yet
+    assert info.connected and info.available and not info.ready  # nothing asked yet
     assert info.control_type == NO_SELECTION
     assert (info.rm_resource_id, info.name) == (str(rm.rm_id), "garage battery")
     assert info.control_types == (FRBC,)

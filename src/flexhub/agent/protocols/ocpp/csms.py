@@ -89,6 +89,7 @@ class Csms:
         response_timeout: float = 30.0,
         ping_interval: float | None = 60.0,
         refresh_interval: float = 30.0,
+        reconnect_grace: float = 2.0,
         on_event: Callable[[object], Any] | None = None,
     ) -> None:
         unknown = set(protocols) - set(_SESSIONS)
@@ -102,6 +103,7 @@ class Csms:
         self.response_timeout = response_timeout
         self.ping_interval = ping_interval
         self.refresh_interval = refresh_interval
+        self.reconnect_grace = reconnect_grace
         self.listeners = Listeners()
         if on_event is not None:
             self.listeners.add(on_event)
@@ -314,7 +316,7 @@ class Csms:
         rec.connected_since = rec.last_seen = self.clock.now()
         self.emit(StationConnected(rec.station_id, ws.subprotocol))
         if rec.booted_at is not None:
-            self.resync(rec)  # a reconnect without a reboot: what was in force may have changed
+            self._spawn(self._resync_unless_booting(rec, session))
         try:
             await session.start()
         except ConnectionClosed:
@@ -323,6 +325,15 @@ class Csms:
             if rec.link is session:
                 rec.link = None
                 self.emit(StationDisconnected(rec.station_id))
+
+    async def _resync_unless_booting(self, rec: StationRecord, session: Any) -> None:
+        """A station that reconnects may have rebooted: it then sends a BootNotification
+        first, and nothing may be asked of it before that is accepted (the boot resyncs).
+        Otherwise, after a short grace, what was in force may have changed: resync."""
+        booted = rec.booted_at
+        await asyncio.sleep(self.reconnect_grace)
+        if rec.link is session and rec.booted_at == booted:
+            self.resync(rec)
 
     # --- the Hub of the sessions ---------------------------------------------------------
 

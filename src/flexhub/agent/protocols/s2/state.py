@@ -81,7 +81,8 @@ class ResourceInfo:
 
     @property
     def available(self) -> bool:
-        return self.connected and self.ready
+        """Online and controllable by flexhub (it offers FRBC or PEBC)."""
+        return self.connected and any(c in SUPPORTED for c in self.control_types)
 
 
 @dataclass
