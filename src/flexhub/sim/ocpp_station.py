@@ -283,14 +283,15 @@ class SimStation:
             self._work.clear()
             while self._outbox and self._link is not None:
                 item, link = self._outbox[0], self._link
+                request = item.build()
                 try:
                     answer = await link.call(
-                        item.build(), suppress=False, skip_schema_validation=not self.validate
+                        request, suppress=False, skip_schema_validation=not self.validate
                     )
                 except (ConnectionClosed, TimeoutError):
                     break  # kept for the next connection
                 except Exception as exc:  # a CallError: the CSMS refused; nothing to retry
-                    log.warning("%s: %s refused: %s", self.station_id, type(item).__name__, exc)
+                    log.warning("%s: %s refused: %s", self.station_id, type(request).__name__, exc)
                     answer = None
                 if self._outbox and self._outbox[0] is item:
                     self._outbox.popleft()

@@ -190,6 +190,41 @@ async def test_a_schedule_before_the_vehicle_comes_is_a_default_then_a_txprofile
     assert_follows(station.evses[1], horizon, [2.0, 2.0, 4.0, 4.0])
 
 
+async def test_the_next_vehicle_is_held_to_the_schedule_too(csms, stations, clock):
+    station = await stations("CP1")
+    first_tx = (await plugged(csms, station, clock)).transaction_id
+    horizon = Horizon(next_step(clock, timedelta(minutes=15)), 4, dt=0.25)
+    first = station.evses[1].vehicle.device
+    station.evses[1].vehicle.device = EV(  # leaves during the second step
+        first.capacity_kwh,
+        first.max_charge_kw,
+        first.plug_in,
+        horizon.time(1) + timedelta(minutes=5),
+        first.energy_needed_kwh,
+        first.soc_kwh,
+    )
+    station.plug(
+        1,
+        EV(
+            60,
+            11,
+            plug_in=horizon.time(1) + timedelta(minutes=10),  # under the default
+            departure=horizon.end + timedelta(hours=2),
+            energy_needed_kwh=30,
+            soc_kwh=5,
+        ),
+    )
+    power = [3.0, 3.0, 5.0, 5.0]
+    assert (await csms.apply_schedule("CP1", 1, horizon, power)).purpose is Purpose.TX
+
+    await clock.sleep_until(horizon.end + timedelta(minutes=1))
+    purposes = [(p.purpose, p.transaction_id) for p in station.book.taken]
+    assert purposes[-3][0] == "TxProfile" and purposes[-3][1] == first_tx
+    assert purposes[-2] == ("TxDefaultProfile", None)  # sent when the first one left
+    assert purposes[-1][0] == "TxProfile" and purposes[-1][1] not in (None, first_tx)
+    assert_follows(station.evses[1], Horizon(horizon.time(2), 2, 0.25), power[2:])
+
+
 async def test_a_cap_is_a_station_maximum_the_station_stays_under(csms, stations, clock):
     station = await stations("CP2", evses=2)
     await plugged(csms, station, clock, 1)
