@@ -230,7 +230,8 @@ def sim_s2(
     import random
 
     from flexhub.sim.clock import SimClock
-    from flexhub.sim.s2_resource import KINDS, SimResource, random_device
+    from flexhub.sim.s2_devices import KINDS, random_device
+    from flexhub.sim.s2_resource import SimResource
 
     chosen = [k.strip() for k in kinds.split(",") if k.strip()]
     if not chosen or set(chosen) - set(KINDS):

@@ -24,7 +24,6 @@ import asyncio
 import contextlib
 import logging
 import math
-import random
 import uuid
 from collections import deque
 from collections.abc import AsyncGenerator, Iterable
@@ -38,14 +37,11 @@ from s2python.common import (
     Duration,
     InstructionStatus,
     InstructionStatusUpdate,
-    NumberRange,
     PowerMeasurement,
-    PowerRange,
     PowerValue,
     RevokeObject,
     Role,
     RoleType,
-    Transition,
 )
 from s2python.connection import AssetDetails
 from s2python.connection.async_ import S2AsyncConnection
@@ -59,19 +55,7 @@ from s2python.connection.async_.medium.s2_medium import (
     S2AsyncMediumConnection,
 )
 from s2python.frbc import (
-    FRBCActuatorDescription,
-    FRBCActuatorStatus,
-    FRBCOperationMode,
-    FRBCOperationModeElement,
-    FRBCStorageDescription,
     FRBCStorageStatus,
-    FRBCSystemDescription,
-)
-from s2python.pebc import (
-    PEBCAllowedLimitRange,
-    PEBCPowerConstraints,
-    PEBCPowerEnvelopeConsequenceType,
-    PEBCPowerEnvelopeLimitType,
 )
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus
@@ -79,49 +63,18 @@ from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidSta
 from flexhub.agent.optimize.devices import EV, HomeBattery, WaterHeater
 from flexhub.sim.clock import SimClock
 from flexhub.sim.physics import DeviceRun
+from flexhub.sim.s2_devices import (
+    Mode,
+    SimDevice,
+    actuator_status,
+    modes_of,
+    power_constraints,
+    system_description,
+)
 
 log = logging.getLogger(__name__)
 FRBC = "FILL_RATE_BASED_CONTROL"
 PEBC = "POWER_ENVELOPE_BASED_CONTROL"
-SimDevice = HomeBattery | WaterHeater | EV
-
-
-@dataclass(frozen=True)
-class Mode:
-    id: uuid.UUID
-    label: str
-    w0: float  # electric W at factor 0 ...
-    w1: float  # ... and at factor 1
-    rate0: float  # fill level per second at factor 0 and 1
-    rate1: float
-
-    def kw(self, factor: float) -> float:
-        return (self.w0 + factor * (self.w1 - self.w0)) / 1000
-
-
-def modes_of(device: SimDevice, ns: uuid.UUID) -> list[Mode]:
-    def mode(label: str, w0: float, w1: float, r0: float, r1: float) -> Mode:
-        return Mode(uuid.uuid5(ns, label), label, w0, w1, r0, r1)
-
-    if isinstance(device, HomeBattery):
-        eff = math.sqrt(device.round_trip_efficiency)
-        c, d = device.max_charge_kw, device.max_discharge_kw
-        return [
-            mode("charge", 0, c * 1000, 0, c * eff / 3600),
-            mode("idle", 0, 0, 0, 0),
-            mode("discharge", -d * 1000, 0, -d / eff / 3600, 0),
-        ]
-    if isinstance(device, WaterHeater):
-        heat = device.heater_kw * device.efficiency / device.capacity_kwh_per_k / 3600
-        return [mode("heat", 0, device.heater_kw * 1000, 0, heat), mode("off", 0, 0, 0, 0)]
-    rate = device.max_charge_kw * device.efficiency / 3600
-    return [mode("charge", 0, device.max_charge_kw * 1000, 0, rate), mode("idle", 0, 0, 0, 0)]
-
-
-def fill_range(device: SimDevice) -> tuple[float, float, str]:
-    if isinstance(device, WaterHeater):
-        return device.t_cold, device.t_max, "°C"
-    return 0.0, device.capacity_kwh, "kWh"
 
 
 class ClientMedium(S2AsyncMediumConnection):
@@ -382,14 +335,14 @@ class SimResource:
         self.instructions, self.active = [], None
         now = self.clock.now()
         if control_type == FRBC:
-            await conn.send_msg_and_await_reception_status(self._system_description(now))
+            await conn.send_msg_and_await_reception_status(system_description(self, now))
             await conn.send_msg_and_await_reception_status(
                 FRBCStorageStatus(message_id=uuid.uuid4(), present_fill_level=self.run.x)
             )
             idle = next(m for m in self.modes if m.w0 == m.w1 == 0)
-            await conn.send_msg_and_await_reception_status(self._actuator_status(idle, 0.0))
+            await conn.send_msg_and_await_reception_status(actuator_status(self, idle, 0.0))
         else:
-            await conn.send_msg_and_await_reception_status(self._power_constraints(now))
+            await conn.send_msg_and_await_reception_status(power_constraints(self, now))
 
     def _deactivate(self) -> None:
         self.control = None
@@ -464,7 +417,7 @@ class SimResource:
                 self.instructions = [i for i in self.instructions if i.at >= current.at]
                 self._status(current.id, InstructionStatus.STARTED)
                 if current.mode is not None:
-                    self._send(self._actuator_status(current.mode, current.factor))
+                    self._send(actuator_status(self, current.mode, current.factor))
         if current is None:
             return self._own_kw()
         if current.mode is not None:
@@ -508,123 +461,6 @@ class SimResource:
             t += tick
 
     # --- descriptions --------------------------------------------------------------------
-
-    def _system_description(self, now: datetime) -> FRBCSystemDescription:
-        lo, hi, label = fill_range(self.device)
-        modes = [
-            FRBCOperationMode(
-                id=m.id,
-                diagnostic_label=m.label,
-                elements=[
-                    FRBCOperationModeElement(
-                        fill_level_range=NumberRange(start_of_range=lo, end_of_range=hi),
-                        fill_rate=NumberRange(start_of_range=m.rate0, end_of_range=m.rate1),
-                        power_ranges=[
-                            PowerRange(
-                                start_of_range=m.w0,
-                                end_of_range=m.w1,
-                                commodity_quantity=self.quantity,
-                            )
-                        ],
-                    )
-                ],
-                abnormal_condition_only=False,
-            )
-            for m in self.modes
-        ]
-        transitions = [
-            Transition(
-                id=uuid.uuid5(self.rm_id, f"{a.label}->{b.label}"),
-                **{"from": a.id},
-                to=b.id,
-                start_timers=[],
-                blocking_timers=[],
-                abnormal_condition_only=False,
-            )
-            for a in self.modes
-            for b in self.modes
-            if a is not b
-        ]
-        return FRBCSystemDescription(
-            message_id=uuid.uuid4(),
-            valid_from=now,
-            actuators=[
-                FRBCActuatorDescription(
-                    id=self.actuator_id,
-                    diagnostic_label=type(self.device).__name__,
-                    supported_commodities=[Commodity.ELECTRICITY],
-                    operation_modes=modes,
-                    transitions=transitions,
-                    timers=[],
-                )
-            ],
-            storage=FRBCStorageDescription(
-                diagnostic_label=type(self.device).__name__,
-                fill_level_label=label,
-                provides_leakage_behaviour=False,
-                provides_fill_level_target_profile=False,
-                provides_usage_forecast=False,
-                fill_level_range=NumberRange(start_of_range=lo, end_of_range=hi),
-            ),
-        )
-
-    def _actuator_status(self, mode: Mode, factor: float) -> FRBCActuatorStatus:
-        return FRBCActuatorStatus(
-            message_id=uuid.uuid4(),
-            actuator_id=self.actuator_id,
-            active_operation_mode_id=mode.id,
-            operation_mode_factor=factor,
-        )
-
-    def _power_constraints(self, now: datetime) -> PEBCPowerConstraints:
-        top = max(m.w1 for m in self.modes)
-        boundary = NumberRange(start_of_range=0, end_of_range=top)
-        return PEBCPowerConstraints(
-            message_id=uuid.uuid4(),
-            id=self.constraints_id,
-            valid_from=now,
-            consequence_type=PEBCPowerEnvelopeConsequenceType.DEFER,
-            allowed_limit_ranges=[
-                PEBCAllowedLimitRange(
-                    commodity_quantity=self.quantity,
-                    limit_type=kind,
-                    range_boundary=boundary,
-                    abnormal_condition_only=False,
-                )
-                for kind in (
-                    PEBCPowerEnvelopeLimitType.UPPER_LIMIT,
-                    PEBCPowerEnvelopeLimitType.LOWER_LIMIT,
-                )
-            ],
-        )
-
-
-KINDS = ("battery", "tank", "ev")
-
-
-def random_device(kind: str, rng: random.Random, now: datetime) -> SimDevice:
-    """A home battery, a hot water tank (with morning and evening draws) or a plugged-in EV."""
-    if kind == "battery":
-        capacity = rng.choice([5.0, 10.0, 13.5])
-        power = min(5.0, capacity / 2)
-        return HomeBattery(capacity, power, power, soc_kwh=capacity * rng.uniform(0.2, 0.8))
-    if kind == "tank":
-        draws = [0.0] * 24
-        draws[7], draws[8], draws[19], draws[20] = 40.0, 20.0, 30.0, 20.0
-        return WaterHeater(
-            200, 3.0, t_min=45, t_max=75, temperature=rng.uniform(50, 70), draw_l=tuple(draws)
-        )
-    if kind == "ev":
-        capacity = rng.choice([40.0, 60.0, 77.0])
-        return EV(
-            capacity,
-            11.0,
-            plug_in=now,
-            departure=now + timedelta(hours=rng.uniform(4, 12)),
-            energy_needed_kwh=20.0,
-            soc_kwh=capacity * rng.uniform(0.1, 0.5),
-        )
-    raise ValueError(f"kind is one of {', '.join(KINDS)}")
 
 
 def _floor(when: datetime, step: timedelta) -> datetime:
