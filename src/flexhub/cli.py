@@ -4,6 +4,7 @@ revoke-tokens, rotate-secret), keys (rotate, list)."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 
 import typer
@@ -19,9 +20,13 @@ platform_app = typer.Typer(
 )
 partner_app = typer.Typer(help="Partners (tenants) and their credentials.", no_args_is_help=True)
 keys_app = typer.Typer(help="The platform's signing keys.", no_args_is_help=True)
+sim_app = typer.Typer(
+    help="Simulated devices that connect to a CSMS (OCPP) or a CEM (S2).", no_args_is_help=True
+)
 app.add_typer(platform_app, name="platform")
 app.add_typer(partner_app, name="partner")
 app.add_typer(keys_app, name="keys")
+app.add_typer(sim_app, name="sim")
 console = Console()
 
 
@@ -282,6 +287,124 @@ def demo() -> None:
     from flexhub.sim.demo import run_demo
 
     asyncio.run(run_demo(console))
+
+
+async def _run_fleet(devices: list, status, every: float = 10.0) -> None:
+    """Start ``devices`` (a few at a time, to spare the server a storm of handshakes), print
+    ``status(devices)`` every ``every`` seconds until interrupted, then stop them."""
+    try:
+        for i in range(0, len(devices), 50):
+            await asyncio.gather(*(d.start() for d in devices[i : i + 50]))
+            await asyncio.sleep(0.05)
+        while True:
+            console.print(status(devices))
+            await asyncio.sleep(every)
+    finally:
+        await asyncio.gather(*(d.stop() for d in devices), return_exceptions=True)
+
+
+@sim_app.command("chargers")
+def sim_chargers(
+    url: str = typer.Option(
+        ..., help="The CSMS's OCPP URL without a station id, e.g. ws://127.0.0.1:9000/ocpp."
+    ),
+    count: int = typer.Option(1, "--count", "-n", min=1, help="How many charging stations."),
+    password: str = typer.Option(
+        ..., envvar="FLEXHUB_SIM_PASSWORD", help="Every station's HTTP Basic password."
+    ),
+    id_prefix: str = typer.Option("SIM-CP-", help="Station ids: the prefix and a number."),
+    evses: int = typer.Option(1, min=1, help="EVSEs per station."),
+    protocol: str = typer.Option("ocpp2.0.1", help="ocpp2.0.1 or ocpp1.6."),
+    speed: float = typer.Option(1.0, min=0.001, help="Device time runs this much faster."),
+    seed: int = typer.Option(0, help="Seed of the vehicles' comings and goings."),
+    verbose: bool = typer.Option(False, "--verbose", "-v"),
+) -> None:
+    """Simulated EV charging stations, SIM-CP-0001 ..., each EVSE visited by a vehicle a day."""
+    import random
+
+    from flexhub.sim.clock import SimClock
+    from flexhub.sim.ocpp_station import SimEvse, SimStation, random_visits
+
+    _logging(verbose)
+    rng = random.Random(seed)
+    clock = SimClock(speed)
+
+    def status(stations: list[SimStation]) -> str:
+        online = sum(s.online.is_set() for s in stations)
+        kw = sum(e.power_kw for s in stations for e in s.evses.values())
+        return f"{clock.now():%Y-%m-%d %H:%M} UTC  {online}/{len(stations)} online  {kw:.1f} kW"
+
+    async def main() -> None:
+        stations = [
+            SimStation(
+                f"{id_prefix}{i:04d}",
+                url,
+                password,
+                [SimEvse(k, visits=random_visits(rng, clock.now())) for k in range(1, evses + 1)],
+                clock=clock,
+                protocol=protocol,
+            )
+            for i in range(1, count + 1)
+        ]
+        console.print(f"{count} stations ({protocol}) to {url}/<id>, {speed:g}x")
+        await _run_fleet(stations, status)
+
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(main())
+
+
+@sim_app.command("s2")
+def sim_s2(
+    url: str = typer.Option(
+        ..., help="The CEM's S2 URL without a resource id, e.g. ws://127.0.0.1:9100/s2."
+    ),
+    count: int = typer.Option(1, "--count", "-n", min=1, help="How many resource managers."),
+    token: str = typer.Option(
+        ..., envvar="FLEXHUB_SIM_TOKEN", help="Every resource manager's bearer token."
+    ),
+    id_prefix: str = typer.Option("SIM-RM-", help="Resource ids: the prefix and a number."),
+    kinds: str = typer.Option("battery,tank,ev", help="Devices, in turn: battery, tank and/or ev."),
+    speed: float = typer.Option(1.0, min=0.001, help="Device time runs this much faster."),
+    seed: int = typer.Option(0, help="Seed of the devices' sizes and states."),
+    verbose: bool = typer.Option(False, "--verbose", "-v"),
+) -> None:
+    """Simulated S2 resource managers: home batteries, hot water tanks and EVs, in turn."""
+    import random
+
+    from flexhub.sim.clock import SimClock
+    from flexhub.sim.s2_devices import KINDS, random_device
+    from flexhub.sim.s2_resource import SimResource
+
+    chosen = [k.strip() for k in kinds.split(",") if k.strip()]
+    if not chosen or set(chosen) - set(KINDS):
+        raise typer.BadParameter(f"kinds are among {', '.join(KINDS)}", param_hint="--kinds")
+    _logging(verbose)
+    if not verbose:
+        logging.getLogger("s2python").setLevel(logging.WARNING)
+    rng = random.Random(seed)
+    clock = SimClock(speed)
+
+    def status(rms: list[SimResource]) -> str:
+        online = sum(r.online.is_set() for r in rms)
+        kw = sum(r.history[-1][1] for r in rms if r.history)
+        return f"{clock.now():%Y-%m-%d %H:%M} UTC  {online}/{len(rms)} online  {kw:.1f} kW"
+
+    async def main() -> None:
+        rms = [
+            SimResource(
+                f"{id_prefix}{i:04d}",
+                url,
+                token,
+                random_device(chosen[(i - 1) % len(chosen)], rng, clock.now()),
+                clock=clock,
+            )
+            for i in range(1, count + 1)
+        ]
+        console.print(f"{count} resource managers ({', '.join(chosen)}) to {url}/<id>, {speed:g}x")
+        await _run_fleet(rms, status)
+
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(main())
 
 
 if __name__ == "__main__":
