@@ -2,8 +2,9 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+RUN_STAMP := $(VENV)/.installed-run
 
-.PHONY: demo test install lint bench migration clean
+.PHONY: demo test install lint bench bench-quick migration clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -13,9 +14,14 @@ $(STAMP): $(BIN)/python pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
+# the demo needs only the package (no test tools): a clean clone installs less before it runs
+$(RUN_STAMP): $(BIN)/python pyproject.toml
+	$(BIN)/python -m pip install --quiet -e .
+	touch $(RUN_STAMP)
+
 install: $(STAMP)
 
-demo: $(STAMP)
+demo: $(RUN_STAMP)
 	$(BIN)/flexhub demo
 
 test: lint
@@ -25,9 +31,12 @@ lint: $(STAMP)
 	$(BIN)/ruff check src tests bench scripts
 	$(BIN)/lint-imports --no-cache
 
+# every bench/<name>.py with figures(quick): one table, JSON in bench/results/ (bench/run.py)
 bench: $(STAMP)
-	$(BIN)/python bench/delivery.py
-	$(BIN)/python bench/optimize.py
+	$(BIN)/python bench/run.py
+
+bench-quick: $(STAMP)
+	$(BIN)/python bench/run.py --quick
 
 # A new Alembic revision with what the models have and the migrations lack, e.g.
 # make migration NAME="add dispatch index"

@@ -4,7 +4,8 @@
 2. signed deliveries per second with 1 and 2 ``flexhub worker`` processes;
 3. latency from the API call that creates an event to its arrival at the receiver (p50, p99).
 
-Run: ``.venv/bin/python bench/delivery.py [--events 3000] [--latency-samples 200]``.
+Run: ``.venv/bin/python bench/delivery.py [--events 3000] [--latency-samples 200]``;
+``figures(quick)`` gives the same for ``bench/run.py``'s table (quick: 500 events).
 Needs the PostgreSQL server (FLEXHUB_TEST_POSTGRES_URL, default the local one); it creates and
 drops its own database. Figures depend on the machine; nothing here asserts on them.
 """
@@ -16,7 +17,6 @@ import asyncio
 import json
 import os
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -31,6 +31,7 @@ import asyncpg
 from sqlalchemy import func, select
 from sqlalchemy.engine import make_url
 
+from figures import Figure, free_port
 from flexhub.clock import utcnow
 from flexhub.platform.auth import add_partner
 from flexhub.platform.coordination.events import create_event
@@ -43,12 +44,6 @@ HERE = Path(__file__).parent
 PG = os.environ.get(
     "FLEXHUB_TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
 )
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class ReceiverProcess:
@@ -251,25 +246,44 @@ async def api_latency(
                 },
             ) as r:
                 assert r.status == 201, await r.text()
-            lat = []
+            lat: list[float] = []
+            answered: list[float] = []
             for _ in range(samples):
                 t0 = time.time()
                 async with http.post(f"{ec}/simulation/events/usereligibility", headers=auth) as r:
                     event_id = (await r.json())["simulatedEvent"]["id"]
+                answered.append((time.time() - t0) * 1000)
                 arrived = await asyncio.to_thread(receiver.wait_event, event_id)
                 lat.append((arrived - t0) * 1000)
+            print(
+                f"  API call answered: p50 {statistics.median(answered):.1f} ms",
+                file=sys.stderr,
+            )
             return lat
     finally:
         server.terminate()
         server.wait()
 
 
-async def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--events", type=int, default=3000)
-    parser.add_argument("--latency-samples", type=int, default=200)
-    args = parser.parse_args()
+async def trivial_commit(url: str, samples: int = 200) -> float:
+    """p50 ms of a trivial PostgreSQL transaction (``SELECT 1`` committed) on one connection."""
+    dsn = make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+    conn = await asyncpg.connect(dsn)
+    try:
+        lat = []
+        for _ in range(samples):
+            t = time.perf_counter()
+            async with conn.transaction():
+                await conn.execute("SELECT 1")
+            lat.append((time.perf_counter() - t) * 1000)
+    finally:
+        await conn.close()
+    return statistics.median(lat)
 
+
+async def collect(events: int, latency_samples: int, workers: tuple[int, ...] = (1, 2)) -> dict:
+    """Every figure of this benchmark (deliveries with each number of ``workers``), in a
+    database of its own (dropped at the end)."""
     admin = make_url(PG).set(drivername="postgresql").render_as_string(hide_password=False)
     name = f"flexhub_bench_{uuid.uuid4().hex[:8]}"
     conn = await asyncpg.connect(admin)
@@ -278,31 +292,80 @@ async def main() -> None:
     receiver = ReceiverProcess()
     data_dir = Path(tempfile.mkdtemp(prefix="flexhub-bench-"))
     db = Database(url)
+    out: dict = {"events": events}
     try:
         await db.upgrade()
-        rate, p50 = await bare_post_loop(receiver.url, args.events)
-        print(
-            f"bare aiohttp POST loop:      {rate:8.0f} POST/s (32 in flight), "
-            f"sequential p50 {p50:.2f} ms"
-        )
-        for workers in (1, 2):
-            r = await worker_throughput(db, url, receiver, workers, args.events, data_dir)
-            print(
-                f"signed deliveries, {workers} worker{'s' if workers > 1 else ' '}: "
-                f"{r:8.0f} /s ({args.events} notifications, PostgreSQL)"
-            )
-        lat = await api_latency(url, receiver, args.latency_samples, data_dir)
-        lat.sort()
-        p99 = lat[min(len(lat) - 1, int(len(lat) * 0.99))]
-        print(
-            f"API call -> webhook arrival: p50 {statistics.median(lat):.1f} ms, "
-            f"p99 {p99:.1f} ms ({len(lat)} events, worker inside `platform serve`)"
-        )
+        out["bare_rate"], out["bare_p50_ms"] = await bare_post_loop(receiver.url, events)
+        out["commit_p50_ms"] = await trivial_commit(url)
+        for n in workers:
+            out[f"workers_{n}"] = await worker_throughput(db, url, receiver, n, events, data_dir)
+        lat = sorted(await api_latency(url, receiver, latency_samples, data_dir))
+        out["samples"] = len(lat)
+        out["api_p50_ms"] = statistics.median(lat)
+        out["api_p99_ms"] = lat[min(len(lat) - 1, int(len(lat) * 0.99))]
     finally:
         await db.dispose()
         receiver.stop()
         await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         await conn.close()
+    return out
+
+
+def figures(quick: bool) -> list[Figure]:
+    """For ``bench/run.py``: deliveries per second beside the bare POST loop, and the API call
+    to webhook arrival latency beside a bare hop plus a trivial commit (quick: 500 events, 2
+    workers only; starting and stopping worker processes takes most of a quick run)."""
+    r = asyncio.run(collect(500, 50, (2,)) if quick else collect(3000, 200))
+    bare = "bare aiohttp POST loop, 32 in flight"
+    hop = "bare sequential POST p50 + trivial PostgreSQL commit p50"
+    floor = r["bare_p50_ms"] + r["commit_p50_ms"]
+    out = [
+        Figure(
+            f"signed deliveries, {n} worker{'s' if n > 1 else ''}",
+            r[f"workers_{n}"],
+            "/s",
+            bare,
+            r["bare_rate"],
+            True,
+            "≥ 5,000/s and ≥ 50 % of bare" if n == 2 else "",
+        )
+        for n in (1, 2)
+        if f"workers_{n}" in r
+    ]
+    return [
+        *out,
+        Figure(
+            "API call -> webhook arrival p50",
+            r["api_p50_ms"],
+            "ms",
+            hop,
+            floor,
+            target="≤ 2 × reference",
+        ),
+        Figure("API call -> webhook arrival p99", r["api_p99_ms"], "ms", hop, floor),
+    ]
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--events", type=int, default=3000)
+    parser.add_argument("--latency-samples", type=int, default=200)
+    args = parser.parse_args()
+    r = await collect(args.events, args.latency_samples)
+    print(
+        f"bare aiohttp POST loop:      {r['bare_rate']:8.0f} POST/s (32 in flight), "
+        f"sequential p50 {r['bare_p50_ms']:.2f} ms; trivial PostgreSQL commit p50 "
+        f"{r['commit_p50_ms']:.2f} ms"
+    )
+    for workers in (1, 2):
+        print(
+            f"signed deliveries, {workers} worker{'s' if workers > 1 else ' '}: "
+            f"{r[f'workers_{workers}']:8.0f} /s ({args.events} notifications, PostgreSQL)"
+        )
+    print(
+        f"API call -> webhook arrival: p50 {r['api_p50_ms']:.1f} ms, "
+        f"p99 {r['api_p99_ms']:.1f} ms ({r['samples']} events, worker inside `platform serve`)"
+    )
 
 
 if __name__ == "__main__":

@@ -11,9 +11,15 @@ For each number of stations N (``--stations 1000,5000``):
    meter values every minute, in client processes); the CSMS sends each station a new
    profile (``set_power``: a SetChargingProfile round trip) once a minute, spread evenly, for
    ``--minutes``; printed: updates sent per minute against the target, their answer time
-   (p50, p99), how many were not accepted, the CSMS process's CPU and its memory per station.
+   (p50, p99), how many were not accepted, the CSMS process's CPU and its memory per station;
+3. driver: the same through the agent's :class:`~flexhub.agent.drivers.ocpp.OcppDriver`
+   (loaded from the ``flexhub.drivers`` registry, one asset per station, each update a
+   ``Driver.set_power``): what one agent process holds, and what the driver adds.
 
-Run: ``.venv/bin/python bench/ocpp.py [--stations 1000,5000] [--minutes 2]``. The clients run
+``figures(quick)`` gives them to the ``make bench`` table (5,000 stations; quick: 500).
+
+Run: ``.venv/bin/python bench/ocpp.py [--stations 1000,5000] [--minutes 2]``;
+``figures(quick)`` gives the table's figures to ``bench/run.py``. The clients run
 on the same machine and take CPU too; figures depend on the machine and nothing here asserts
 on them.
 """
@@ -26,12 +32,13 @@ import json
 import math
 import os
 import random
-import socket
 import statistics
 import subprocess
 import sys
 import time
 from pathlib import Path
+
+from figures import Figure, free_port
 
 PASSWORD = "bench-station-password"
 PER_CLIENT = 2500  # connections per client process
@@ -55,12 +62,6 @@ def cpu_s() -> float:
 
 def say(**fields) -> None:
     print(json.dumps(fields), flush=True)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def station_ids(n: int) -> list[str]:
@@ -91,20 +92,60 @@ async def serve_bare(port: int, n: int) -> None:
         await asyncio.Future()
 
 
-async def serve_csms(port: int, n: int, minutes: float) -> None:
-    from flexhub.agent.protocols.ocpp import Csms, Outcome
+async def hold_csms(port: int, ids: list[str]):
+    """The CSMS alone: an update is ``Csms.set_power`` on the station's EVSE 1."""
+    from flexhub.agent.protocols.ocpp import Csms
 
-    ids = station_ids(n)
     csms = await Csms("127.0.0.1", port, {i: PASSWORD for i in ids}).start()
+
+    async def update(k: int, kw: float) -> str:
+        return (await csms.set_power(ids[k], 1, kw)).outcome.value.lower()
+
+    return csms, update
+
+
+async def hold_driver(port: int, ids: list[str]):
+    """The agent's way: the ``ocpp`` driver from the registry, one asset per station, an
+    update is ``Driver.set_power`` (the driver's bookkeeping, then the CSMS)."""
+    from flexhub.agent.drivers import AssetSpec, load_driver
+    from flexhub.clock import SystemClock
+
+    options = {
+        "host": "127.0.0.1",
+        "port": port,
+        "stations": {i: {"password": PASSWORD} for i in ids},
+    }
+    assets = [
+        AssetSpec(f"ev-{k}", "ocpp", "charger", 11.0, options={"station": i})
+        for k, i in enumerate(ids)
+    ]
+    driver = load_driver("ocpp")(options, SystemClock())
+    await driver.start(assets)
+
+    async def update(k: int, kw: float) -> str:
+        return (await driver.set_power(f"ev-{k}", kw)).outcome
+
+    return driver.csms, update
+
+
+async def serve_updates(role: str, port: int, n: int, minutes: float) -> None:
+    ids = station_ids(n)
+    hold = hold_driver if role == "driver" else hold_csms
+    csms, send = await hold(port, ids)
     base = rss_kb()
     say(event="ready", rss_kb=base)
     started = time.monotonic()
-    while sum(s.connected and s.booted_at is not None for s in csms.stations()) < n:
+
+    def booted() -> int:
+        return sum(s.connected and s.booted_at is not None for s in csms.stations())
+
+    while booted() < n:
         await asyncio.sleep(0.2)
         if time.monotonic() - started > 600:
             break
     await asyncio.sleep(2)
     connected_rss = rss_kb()
+    up = booted()
     say(
         event="connected",
         rss_kb=connected_rss,
@@ -118,12 +159,12 @@ async def serve_csms(port: int, n: int, minutes: float) -> None:
     rng = random.Random(1)
     in_flight: set[asyncio.Task] = set()
 
-    async def update(station_id: str) -> None:
+    async def update(k: int) -> None:
         t0 = time.perf_counter()
-        result = await csms.set_power(station_id, 1, round(rng.uniform(1.4, 11.0), 1))
+        outcome = await send(k, round(rng.uniform(1.4, 11.0), 1))
         latencies.append(time.perf_counter() - t0)
-        if result.outcome is not Outcome.ACCEPTED:
-            not_ok[result.outcome.value] = not_ok.get(result.outcome.value, 0) + 1
+        if outcome != "accepted":
+            not_ok[outcome] = not_ok.get(outcome, 0) + 1
 
     cpu0, t_start = cpu_s(), time.monotonic()
     period = 60.0 / n  # one station every `period` seconds: each once a minute
@@ -136,7 +177,7 @@ async def serve_csms(port: int, n: int, minutes: float) -> None:
             await asyncio.sleep(wait)
         else:
             lag_max = max(lag_max, -wait)
-        task = asyncio.create_task(update(ids[k % n]))
+        task = asyncio.create_task(update(k % n))
         in_flight.add(task)
         task.add_done_callback(in_flight.discard)
     await asyncio.gather(*in_flight)
@@ -149,7 +190,7 @@ async def serve_csms(port: int, n: int, minutes: float) -> None:
         updates=len(latencies),
         per_minute=round(len(latencies) / wall * 60),
         p50_ms=round(statistics.median(lat) * 1000, 1),
-        p99_ms=round(lat[int(len(lat) * 0.99) - 1] * 1000, 1),
+        p99_ms=round(lat[max(0, int(len(lat) * 0.99) - 1)] * 1000, 1),
         not_accepted=not_ok,
         lag_max_s=round(lag_max, 2),
         cpu_percent=round(100 * cpu / wall, 1),
@@ -157,6 +198,7 @@ async def serve_csms(port: int, n: int, minutes: float) -> None:
         connected_rss_kb=connected_rss,
         base_kb=base,
         still_connected=sum(s.connected for s in csms.stations()),
+        booted=up,
     )
     await asyncio.Future()
 
@@ -219,13 +261,15 @@ def read_event(proc: subprocess.Popen, name: str) -> dict:
 
 
 def measure(kind: str, n: int, minutes: float) -> dict:
+    """One run: ``bare`` (idle connections), ``csms`` (the CSMS alone) or ``driver`` (the
+    agent's OCPP driver over it); the server's last report."""
     port = free_port()
     if kind == "bare":
         server = spawn("--role", "bare", "--port", str(port), "--n", str(n))
         url = f"ws://127.0.0.1:{port}/"
     else:
         server = spawn(
-            "--role", "csms", "--port", str(port), "--n", str(n), "--minutes", str(minutes)
+            "--role", kind, "--port", str(port), "--n", str(n), "--minutes", str(minutes)
         )
         url = f"ws://127.0.0.1:{port}/ocpp"
     clients: list[subprocess.Popen] = []
@@ -236,7 +280,7 @@ def measure(kind: str, n: int, minutes: float) -> dict:
             clients.append(
                 spawn(
                     "--role",
-                    f"{kind}-clients",
+                    "bare-clients" if kind == "bare" else "ocpp-clients",
                     "--url",
                     url,
                     "--first",
@@ -254,6 +298,78 @@ def measure(kind: str, n: int, minutes: float) -> dict:
             p.wait(10)
 
 
+def per_station_kb(done: dict) -> float:
+    """The server's growth from empty to all stations booted, per booted station."""
+    return (done["connected_rss_kb"] - done["base_kb"]) / max(1, done.get("booted", done["n"]))
+
+
+def run_size(n: int, minutes: float) -> dict[str, dict]:
+    return {kind: measure(kind, n, minutes) for kind in ("bare", "csms", "driver")}
+
+
+def figures(quick: bool) -> list:
+    """The OCPP figures for ``make bench``: stations held through the OcppDriver with a
+    profile update a minute each, beside the CSMS alone and a bare WebSocket server."""
+    n, minutes = (200, 0.25) if quick else (5000, 2.0)
+    runs = run_size(n, minutes)
+    bare, csms, driver = runs["bare"], runs["csms"], runs["driver"]
+    bare_kb = (bare["rss_kb"] - bare["base_kb"]) / n
+    return [
+        Figure(
+            f"OCPP profile updates per minute through the OcppDriver, {n} stations",
+            driver["per_minute"],
+            "/min",
+            "the CSMS alone, same stations",
+            csms["per_minute"],
+            higher_is_better=True,
+            target=f"one per station per minute ({n}), every one accepted",
+        ),
+        Figure(
+            f"OCPP SetChargingProfile through the OcppDriver, p99, {n} stations",
+            driver["p99_ms"],
+            "ms",
+            "the CSMS alone, p99",
+            csms["p99_ms"],
+        ),
+        Figure(
+            f"OCPP memory per station through the OcppDriver, {n} stations",
+            round(per_station_kb(driver), 1),
+            "kB",
+            "bare websockets server, per idle connection",
+            round(bare_kb, 1),
+        ),
+    ]
+
+
+def report(n: int, runs: dict[str, dict]) -> None:
+    bare = runs["bare"]
+    per_bare = (bare["rss_kb"] - bare["base_kb"]) / n
+    print(
+        f"\n{n} connections, bare websockets: {per_bare:.1f} kB each "
+        f"(server {bare['rss_kb'] / 1024:.0f} MB)"
+    )
+    for kind, what in (("csms", "one CSMS process"), ("driver", "the OcppDriver")):
+        done = runs[kind]
+        after = (done["rss_kb"] - done["base_kb"]) / n
+        print(
+            f"{n} OCPP 2.0.1 stations, {what}: {done['per_minute']} profile "
+            f"updates/min (target {n}), answered in p50 {done['p50_ms']} ms / p99 "
+            f"{done['p99_ms']} ms, not accepted {done['not_accepted'] or 0}, schedule lag "
+            f"at most {done['lag_max_s']} s, CPU {done['cpu_percent']} %, "
+            f"{done['still_connected']} still connected"
+        )
+        if done["booted"] < n:
+            print(
+                f"  only {done['booted']} of {n} stations had booted after 10 minutes: "
+                "the machine could not run them all, the figures say little"
+            )
+        print(
+            f"  memory: {per_station_kb(done):.1f} kB per station once booted, {after:.1f} kB "
+            f"after the updates (server {done['rss_kb'] / 1024:.0f} MB); load average "
+            f"{os.getloadavg()[0]:.1f} on {os.cpu_count()} cores"
+        )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--stations", default="1000,5000")
@@ -266,8 +382,8 @@ def main() -> None:
     args = parser.parse_args()
     if args.role == "bare":
         return asyncio.run(serve_bare(args.port, args.n))
-    if args.role == "csms":
-        return asyncio.run(serve_csms(args.port, args.n, args.minutes))
+    if args.role in ("csms", "driver"):
+        return asyncio.run(serve_updates(args.role, args.port, args.n, args.minutes))
     if args.role.endswith("-clients"):
         kind = args.role.removesuffix("-clients")
         return asyncio.run(run_clients(kind, args.url, args.first, args.n))
@@ -277,27 +393,7 @@ def main() -> None:
         f"{args.minutes:g} min each"
     )
     for n in (int(x) for x in args.stations.split(",")):
-        bare = measure("bare", n, args.minutes)
-        per_bare = (bare["rss_kb"] - bare["base_kb"]) / n
-        print(
-            f"\n{n} connections, bare websockets: {per_bare:.1f} kB each "
-            f"(server {bare['rss_kb'] / 1024:.0f} MB)"
-        )
-        done = measure("ocpp", n, args.minutes)
-        per_station = (done["connected_rss_kb"] - done["base_kb"]) / n
-        after = (done["rss_kb"] - done["base_kb"]) / n
-        print(
-            f"{n} OCPP 2.0.1 stations, one CSMS process: {done['per_minute']} profile "
-            f"updates/min (target {n}), answered in p50 {done['p50_ms']} ms / p99 "
-            f"{done['p99_ms']} ms, not accepted {done['not_accepted'] or 0}, schedule lag "
-            f"at most {done['lag_max_s']} s, CSMS CPU {done['cpu_percent']} %, "
-            f"{done['still_connected']} still connected"
-        )
-        print(
-            f"  memory: {per_station:.1f} kB per station once booted, {after:.1f} kB after the "
-            f"updates (server {done['rss_kb'] / 1024:.0f} MB); load average "
-            f"{os.getloadavg()[0]:.1f} on {os.cpu_count()} cores"
-        )
+        report(n, run_size(n, args.minutes))
 
 
 if __name__ == "__main__":

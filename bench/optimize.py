@@ -13,7 +13,8 @@ resources), each beside a bare reference measured in the same run:
 - the cost gap to the LP optimum on a sample of homes (one HiGHS LP of those homes, every
   device in it, coupled or not), and what that LP took.
 
-Run: ``.venv/bin/python bench/optimize.py [--sizes 1000 10000 100000] [--seed 1] [--repeat 2]``.
+Run: ``.venv/bin/python bench/optimize.py [--sizes 1000 10000 100000] [--seed 1] [--repeat 2]``;
+``figures(quick)`` gives the same for ``bench/run.py``'s table (quick: 1,000 and 10,000, once).
 Each run is its own process, so that peak memory is that size's; the machine is shared, so
 each size runs ``--repeat`` times and the fastest run is shown (all are listed). Figures
 depend on the machine and its load; nothing here asserts on them.
@@ -32,6 +33,7 @@ from datetime import UTC, datetime, timedelta
 
 import numpy as np
 
+from figures import Figure
 from flexhub.agent.optimize import Optimizer, lp
 from flexhub.agent.optimize.devices import (
     EV,
@@ -195,6 +197,8 @@ def run(size: int, seed: int) -> dict:
         "highs_per_device_ms": 1e3 * float(np.mean(per_device)),
         "highs_fleet_s": float(np.mean(per_device)) * a.size,
         "gap": (mine - best) / abs(best),
+        "sample_objective": mine,
+        "sample_optimum": best,
         "sample_devices": len(members),
         "sample_lp_s": lp_time,
         "sample_status": status,
@@ -226,6 +230,77 @@ def _sub(problem: _Problem, members: np.ndarray, stores) -> _Problem:
     )
 
 
+def measure(size: int, seed: int, repeat: int) -> dict:
+    """``run(size, seed)`` in a process of its own ``repeat`` times: the fastest run, with the
+    times of all in ``all_s``."""
+    runs = []
+    for _ in range(max(1, repeat)):
+        out = subprocess.run(
+            [sys.executable, __file__, "--one", str(size), "--seed", str(seed)],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        runs.append(json.loads(out.stdout.strip().splitlines()[-1]))
+    best = min(runs, key=lambda r: r["total_s"])
+    best["all_s"] = [r["total_s"] for r in runs]
+    return best
+
+
+def figures(quick: bool) -> list[Figure]:
+    """The table's figures: per size, the optimizer's wall and CPU time beside one numpy pass
+    over the same fleet, its peak memory beside the request's own, its objective on the sample
+    beside the LP optimum, and its time beside a plain HiGHS LP per device."""
+    out = []
+    for size in (1000, 10000) if quick else (1000, 10000, 100000):
+        r = measure(size, seed=1, repeat=1 if quick else 2)
+        at = f"{size:,} resources"
+        big = size == 100000
+        one_pass = "one numpy pass over the fleet"
+        out += [
+            Figure(
+                f"optimizer, {at}",
+                r["total_s"],
+                "s",
+                one_pass,
+                r["one_pass_s"],
+                target="< 2 s" if big else "",
+            ),
+            Figure(
+                f"optimizer CPU (all processes), {at}",
+                r["cpu_s"],
+                "s",
+                one_pass,
+                r["one_pass_s"],
+                target="< 4 s (2 cores)" if big else "",
+            ),
+            Figure(
+                f"optimizer peak memory, {at}",
+                r["peak_mb"],
+                "MB",
+                "RSS of the request itself",
+                r["rss_request_mb"],
+                target="< 1,000 MB" if big else "",
+            ),
+            Figure(
+                f"objective on {r['sample_devices']} sampled devices, {at}",
+                r["sample_objective"],
+                "",
+                "HiGHS optimum of the sample",
+                r["sample_optimum"],
+                target="ratio within 0.1 % of 1",
+            ),
+            Figure(
+                f"optimizer against HiGHS per device, {at}",
+                r["total_s"],
+                "s",
+                "a HiGHS LP per device, times the fleet",
+                r["highs_fleet_s"],
+            ),
+        ]
+    return out
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--sizes", type=int, nargs="*", default=[1000, 10000, 100000])
@@ -236,20 +311,7 @@ def main() -> None:
     if args.one:
         print(json.dumps(run(args.one, args.seed)))
         return
-    rows = []
-    for size in args.sizes:
-        runs = []
-        for _ in range(max(1, args.repeat)):
-            out = subprocess.run(
-                [sys.executable, __file__, "--one", str(size), "--seed", str(args.seed)],
-                capture_output=True,
-                text=True,
-                check=True,
-            )
-            runs.append(json.loads(out.stdout.strip().splitlines()[-1]))
-        best = min(runs, key=lambda r: r["total_s"])
-        best["all_s"] = [r["total_s"] for r in runs]
-        rows.append(best)
+    rows = [measure(size, args.seed, args.repeat) for size in args.sizes]
     print(
         f"{'resources':>10} {'homes':>7} {'optimizer':>10} {'CPU':>8} {'peak MB':>8} "
         f"{'request MB':>10} {'1 pass':>8} {'HiGHS/dev':>10} {'HiGHS fleet':>12} {'gap':>9} "

@@ -5,18 +5,16 @@ document is missing (``support.ec_spec``), or stops the run if it is required.""
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import AsyncIterator, Iterator
 
 import httpx
 import pytest
 
-from flexhub.platform.auth import add_partner
 from flexhub.store.database import Database
 from support.databases import Backend, make_backend, platform_settings
 from support.ec_schemas import skipped_checks
 from support.ec_spec import MISSING, SEARCHED, SPEC_PATH, document_required
-from support.platform import EC, Partner, PlatformThread, fetch_token
+from support.platform import EC, Partner, PlatformThread, new_partner
 from support.receiver import Receiver
 
 
@@ -83,20 +81,9 @@ async def make_partner(platform: PlatformThread, test_db: Database):
     clients: list[httpx.AsyncClient] = []
 
     async def make(role: str = "provider", api: str = EC, name: str | None = None) -> Partner:
-        name = name or f"{role}-{uuid.uuid4().hex[:8]}"
-        async with test_db.session() as session:
-            creds = await add_partner(session, name, role)
-            await session.commit()
-        token = await fetch_token(platform.base_url, creds.client_id, creds.client_secret)
-        client = httpx.AsyncClient(
-            base_url=platform.base_url + api,
-            headers={"Authorization": f"Bearer {token}"},
-            timeout=30,
-        )
-        clients.append(client)
-        return Partner(
-            creds.partner_id, name, role, creds.client_id, creds.client_secret, token, client
-        )
+        partner = await new_partner(platform.base_url, test_db, role, api, name)
+        clients.append(partner.client)
+        return partner
 
     yield make
     for c in clients:

@@ -63,6 +63,7 @@ def test_the_copy_keeps_every_rule(package_copy: Path):
             "do not import each other",
         ),
         ("flexhub.wire.flexmarket.common", "import fastapi", "wire contract stands alone"),
+        ("flexhub.clients.http", "import flexhub.platform.auth", "clients stand on the wire"),
         ("flexhub.store.database", "import flexhub.platform.app", "No import cycles"),
     ],
 )

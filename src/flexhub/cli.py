@@ -1,15 +1,18 @@
-"""The ``flexhub`` command: demo, platform serve, worker, partner (add, disable, enable,
-revoke-tokens, rotate-secret), keys (rotate, list)."""
+"""The ``flexhub`` command: demo, platform serve, platform neighbourhoods load, worker,
+partner (add, disable, enable, revoke-tokens, rotate-secret), keys (rotate, list)."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import logging
+import json
 
 import typer
 from rich.console import Console
 
+from flexhub.cli_grid import register as register_grid_commands
+from flexhub.cli_logging import configure as _logging
+from flexhub.cli_sim import sim_app
 from flexhub.config import load_settings
 
 app = typer.Typer(
@@ -20,21 +23,18 @@ platform_app = typer.Typer(
 )
 partner_app = typer.Typer(help="Partners (tenants) and their credentials.", no_args_is_help=True)
 keys_app = typer.Typer(help="The platform's signing keys.", no_args_is_help=True)
-sim_app = typer.Typer(
-    help="Simulated devices that connect to a CSMS (OCPP) or a CEM (S2).", no_args_is_help=True
+neighbourhoods_app = typer.Typer(
+    help="Neighbourhoods: grid areas behind one transformer (GeoJSON).", no_args_is_help=True
 )
+platform_app.add_typer(neighbourhoods_app, name="neighbourhoods")
 app.add_typer(platform_app, name="platform")
 app.add_typer(partner_app, name="partner")
 app.add_typer(keys_app, name="keys")
 app.add_typer(sim_app, name="sim")
+register_grid_commands(platform_app)  # forecast import, price-curves
+agent_app = typer.Typer(help="The provider agent.", no_args_is_help=True)
+app.add_typer(agent_app, name="agent")
 console = Console()
-
-
-def _logging(verbose: bool) -> None:
-    logging.basicConfig(
-        level=logging.DEBUG if verbose else logging.INFO,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
 
 
 @platform_app.command("serve")
@@ -44,30 +44,110 @@ def serve(
     worker: bool = typer.Option(
         None, "--worker/--no-worker", help="Run the delivery worker in this process."
     ),
+    workers: int = typer.Option(
+        1, "--workers", min=1, help="Server processes on the one port (PostgreSQL only)."
+    ),
 ) -> None:
-    """Run the platform's HTTP APIs (and, by default, a delivery worker)."""
-    import uvicorn
+    """Run the platform's HTTP APIs (and, by default, a delivery worker).
 
-    from flexhub.platform.app import create_app
+    With ``--workers N`` (PostgreSQL), N processes serve the one port (uvicorn's workers: the
+    kernel spreads the connections); each runs its own delivery worker and background loops,
+    which are safe side by side on PostgreSQL (claims and conditional updates)."""
+    import os
+
+    import uvicorn
 
     overrides = {
         k: v for k, v in {"host": host, "port": port, "run_worker": worker}.items() if v is not None
     }
     settings = load_settings(**overrides)
+    if workers > 1 and not settings.database_url.startswith("postgresql"):
+        console.print(
+            f"[red]--workers {workers} needs PostgreSQL: SQLite takes one writer at a time, so "
+            "`platform serve` on SQLite is one process (set FLEXHUB_DATABASE_URL to "
+            "postgresql+asyncpg://...)[/red]"
+        )
+        raise typer.Exit(2)
     _logging(False)
-    uvicorn.run(
-        create_app(settings),
-        host=settings.host,
-        port=settings.port,
-        log_level="info",
-        proxy_headers=False,  # the app believes FLEXHUB_TRUSTED_PROXIES only
+    options = {
+        "host": settings.host,
+        "port": settings.port,
+        "log_level": "info",
+        "proxy_headers": False,  # the app believes FLEXHUB_TRUSTED_PROXIES only
+        "timeout_keep_alive": 75,  # agents call every few seconds: keep their connections
+    }
+    if workers == 1:
+        from flexhub.platform.app import create_app
+
+        uvicorn.run(create_app(settings), **options)
+        return
+    if "memory" in (settings.rate_limit_storage or "memory://"):
+        console.print(
+            f"rate limits are counted per process ({workers} processes): set "
+            "FLEXHUB_RATE_LIMIT_STORAGE=redis://... for one count",
+            highlight=False,
+        )
+    # the worker processes read their settings from the environment: the options go there
+    for name, value in overrides.items():
+        os.environ[f"FLEXHUB_{name.upper()}"] = (
+            str(value).lower() if isinstance(value, bool) else str(value)
+        )
+    uvicorn.run("flexhub.platform.app:create_app", factory=True, workers=workers, **options)
+
+
+@neighbourhoods_app.command("load")
+def neighbourhoods_load(
+    file: str = typer.Argument(..., help="A GeoJSON FeatureCollection, one Feature each."),
+) -> None:
+    """Make the platform's neighbourhoods those of FILE (a reload updates, and removes what
+    the file no longer has); eligibility follows at once. A bad file changes nothing."""
+    from flexhub.platform.coordination.services.neighbourhoods import replace
+    from flexhub.platform.engines.neighbourhoods import CollectionError, parse_collection
+    from flexhub.store.database import Database
+
+    try:
+        with open(file, "rb") as fh:
+            data = json.loads(fh.read())
+        specs = parse_collection(data)
+    except OSError as exc:
+        console.print(f"[red]cannot read {file}: {exc.strerror or exc}[/red]")
+        raise typer.Exit(1) from None
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        console.print(f"[red]{file} is not JSON: {exc}[/red]")
+        raise typer.Exit(1) from None
+    except CollectionError as exc:
+        console.print(f"[red]{file} was not loaded (nothing changed):[/red]")
+        for problem in exc.problems:
+            console.print(f"  {problem}", markup=False, highlight=False)
+        raise typer.Exit(1) from None
+    settings = load_settings()
+
+    async def main():
+        db = Database(settings.database_url)
+        await db.upgrade()
+        try:
+            async with db.session() as session:
+                return await replace(session, specs, sandbox=settings.sandbox_neighbourhoods)
+        finally:
+            await db.dispose()
+
+    done = asyncio.run(main())
+    console.print(
+        f"{len(specs)} neighbourhood(s) in {file}: {len(done.added)} added, "
+        f"{len(done.updated)} updated, {len(done.removed)} removed, "
+        f"{len(done.unchanged)} unchanged; users now eligible: {done.usersAdded}, "
+        f"no longer: {done.usersRemoved}",
+        highlight=False,
     )
 
 
 @app.command("worker")
 def worker(verbose: bool = typer.Option(False, "--verbose", "-v")) -> None:
-    """Run a webhook delivery worker (several may run against one PostgreSQL database)."""
+    """Run a webhook delivery worker (several may run against one PostgreSQL database) and
+    the eligibility cycle (one process runs each cycle)."""
     from flexhub.platform.app import open_context, platform_channels
+    from flexhub.platform.coordination.services.eligibility_cycle import run_cycles
+    from flexhub.platform.coordination.services.price_curve_schedule import run_schedule
     from flexhub.platform.delivery.worker import Worker
 
     _logging(verbose)
@@ -75,15 +155,27 @@ def worker(verbose: bool = typer.Option(False, "--verbose", "-v")) -> None:
     async def main() -> None:
         ctx = await open_context(load_settings())
         w = Worker(ctx, platform_channels(ctx))
+        stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         import signal
 
+        def shutdown() -> None:
+            w.stop()
+            stop.set()
+
         for sig in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(sig, w.stop)
+            loop.add_signal_handler(sig, shutdown)
+        cycles = asyncio.create_task(
+            run_cycles(ctx.db, ctx.settings.eligibility_cycle_seconds, stop, f"worker {w.id}")
+        )
         console.print(f"worker {w.id} delivering from {ctx.settings.database_url}")
+        curves = asyncio.create_task(run_schedule(ctx, stop), name="price-curves")
         try:
             await w.run()
         finally:
+            stop.set()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await asyncio.wait_for(asyncio.gather(curves, cycles), timeout=10)
             await ctx.db.dispose()
 
     asyncio.run(main())
@@ -281,130 +373,74 @@ def keys_list(
         console.print(f"{key.kid}  {key.algorithm}  {mark}")
 
 
-@app.command("demo")
-def demo() -> None:
-    """Run the demo: platform on SQLite, a sandbox partner, a price curve to a local receiver."""
-    from flexhub.sim.demo import run_demo
+@agent_app.command("init")
+def agent_init(
+    path: str = typer.Argument("agent.toml", help="Where to write the example configuration."),
+    force: bool = typer.Option(False, "--force", help="Overwrite an existing file."),
+) -> None:
+    """Write a commented example agent configuration."""
+    from pathlib import Path
 
-    asyncio.run(run_demo(console))
+    from flexhub.agent.config import example_config
+
+    target = Path(path)
+    if target.exists() and not force:
+        console.print(f"{target} exists (--force overwrites it)")
+        raise typer.Exit(1)
+    target.write_text(example_config(), encoding="utf-8")
+    console.print(f"wrote {target}; edit it, then: flexhub agent run --config {target}")
 
 
-async def _run_fleet(devices: list, status, every: float = 10.0) -> None:
-    """Start ``devices`` (a few at a time, to spare the server a storm of handshakes), print
-    ``status(devices)`` every ``every`` seconds until interrupted, then stop them."""
+@agent_app.command("run")
+def agent_run(
+    config: str = typer.Option("agent.toml", "--config", "-c", help="The agent's TOML file."),
+) -> None:
+    """Run the agent: receiver, inbox, reconciliation, drivers, reports."""
+    from pydantic import ValidationError
+
+    from flexhub.agent.config import load_config
+    from flexhub.agent.observe import setup_logging
+    from flexhub.agent.runtime import run_forever
+
     try:
-        for i in range(0, len(devices), 50):
-            await asyncio.gather(*(d.start() for d in devices[i : i + 50]))
-            await asyncio.sleep(0.05)
-        while True:
-            console.print(status(devices))
-            await asyncio.sleep(every)
-    finally:
-        await asyncio.gather(*(d.stop() for d in devices), return_exceptions=True)
-
-
-@sim_app.command("chargers")
-def sim_chargers(
-    url: str = typer.Option(
-        ..., help="The CSMS's OCPP URL without a station id, e.g. ws://127.0.0.1:9000/ocpp."
-    ),
-    count: int = typer.Option(1, "--count", "-n", min=1, help="How many charging stations."),
-    password: str = typer.Option(
-        ..., envvar="FLEXHUB_SIM_PASSWORD", help="Every station's HTTP Basic password."
-    ),
-    id_prefix: str = typer.Option("SIM-CP-", help="Station ids: the prefix and a number."),
-    evses: int = typer.Option(1, min=1, help="EVSEs per station."),
-    protocol: str = typer.Option("ocpp2.0.1", help="ocpp2.0.1 or ocpp1.6."),
-    speed: float = typer.Option(1.0, min=0.001, help="Device time runs this much faster."),
-    seed: int = typer.Option(0, help="Seed of the vehicles' comings and goings."),
-    verbose: bool = typer.Option(False, "--verbose", "-v"),
-) -> None:
-    """Simulated EV charging stations, SIM-CP-0001 ..., each EVSE visited by a vehicle a day."""
-    import random
-
-    from flexhub.sim.clock import SimClock
-    from flexhub.sim.ocpp_station import SimEvse, SimStation, random_visits
-
-    _logging(verbose)
-    rng = random.Random(seed)
-    clock = SimClock(speed)
-
-    def status(stations: list[SimStation]) -> str:
-        online = sum(s.online.is_set() for s in stations)
-        kw = sum(e.power_kw for s in stations for e in s.evses.values())
-        return f"{clock.now():%Y-%m-%d %H:%M} UTC  {online}/{len(stations)} online  {kw:.1f} kW"
-
-    async def main() -> None:
-        stations = [
-            SimStation(
-                f"{id_prefix}{i:04d}",
-                url,
-                password,
-                [SimEvse(k, visits=random_visits(rng, clock.now())) for k in range(1, evses + 1)],
-                clock=clock,
-                protocol=protocol,
-            )
-            for i in range(1, count + 1)
-        ]
-        console.print(f"{count} stations ({protocol}) to {url}/<id>, {speed:g}x")
-        await _run_fleet(stations, status)
-
+        cfg = load_config(config)
+    except (OSError, ValidationError, ValueError) as exc:
+        console.print(f"cannot use {config}: {exc}")
+        raise typer.Exit(2) from None
+    setup_logging(cfg.log_level)
     with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(main())
+        asyncio.run(run_forever(cfg))
 
 
-@sim_app.command("s2")
-def sim_s2(
-    url: str = typer.Option(
-        ..., help="The CEM's S2 URL without a resource id, e.g. ws://127.0.0.1:9100/s2."
+@app.command("demo")
+def demo(
+    size: int = typer.Option(300, "--size", min=4, help="How many simulated homes."),
+    seed: int = typer.Option(1, "--seed", help="The seed the homes are drawn from."),
+    day_seconds: float = typer.Option(
+        45.0, "--day-seconds", min=5.0, help="Wall seconds the day takes to play."
     ),
-    count: int = typer.Option(1, "--count", "-n", min=1, help="How many resource managers."),
-    token: str = typer.Option(
-        ..., envvar="FLEXHUB_SIM_TOKEN", help="Every resource manager's bearer token."
+    report: str = typer.Option("demo-report.html", "--report", help="Where the report goes."),
+    linger: float = typer.Option(
+        0.0, "--linger", min=0.0, help="Keep the platform and agent up this many seconds."
     ),
-    id_prefix: str = typer.Option("SIM-RM-", help="Resource ids: the prefix and a number."),
-    kinds: str = typer.Option("battery,tank,ev", help="Devices, in turn: battery, tank and/or ev."),
-    speed: float = typer.Option(1.0, min=0.001, help="Device time runs this much faster."),
-    seed: int = typer.Option(0, help="Seed of the devices' sizes and states."),
-    verbose: bool = typer.Option(False, "--verbose", "-v"),
 ) -> None:
-    """Simulated S2 resource managers: home batteries, hot water tanks and EVs, in turn."""
-    import random
+    """One flexibility day on this machine: platform, delivery worker, agent, SO robot and
+    simulated homes (SQLite in a temporary directory, or FLEXHUB_DATABASE_URL's PostgreSQL)."""
+    from pathlib import Path
 
-    from flexhub.sim.clock import SimClock
-    from flexhub.sim.s2_devices import KINDS, random_device
-    from flexhub.sim.s2_resource import SimResource
+    from flexhub.demo.run import run_demo
 
-    chosen = [k.strip() for k in kinds.split(",") if k.strip()]
-    if not chosen or set(chosen) - set(KINDS):
-        raise typer.BadParameter(f"kinds are among {', '.join(KINDS)}", param_hint="--kinds")
-    _logging(verbose)
-    if not verbose:
-        logging.getLogger("s2python").setLevel(logging.WARNING)
-    rng = random.Random(seed)
-    clock = SimClock(speed)
-
-    def status(rms: list[SimResource]) -> str:
-        online = sum(r.online.is_set() for r in rms)
-        kw = sum(r.history[-1][1] for r in rms if r.history)
-        return f"{clock.now():%Y-%m-%d %H:%M} UTC  {online}/{len(rms)} online  {kw:.1f} kW"
-
-    async def main() -> None:
-        rms = [
-            SimResource(
-                f"{id_prefix}{i:04d}",
-                url,
-                token,
-                random_device(chosen[(i - 1) % len(chosen)], rng, clock.now()),
-                clock=clock,
-            )
-            for i in range(1, count + 1)
-        ]
-        console.print(f"{count} resource managers ({', '.join(chosen)}) to {url}/<id>, {speed:g}x")
-        await _run_fleet(rms, status)
-
-    with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(main())
+    code = asyncio.run(
+        run_demo(
+            console,
+            size=size,
+            seed=seed,
+            day_seconds=day_seconds,
+            report_path=Path(report),
+            linger=linger,
+        )
+    )
+    raise typer.Exit(code)
 
 
 if __name__ == "__main__":

@@ -43,11 +43,14 @@ class Settings:
     worker_concurrency: int = 32
     worker_poll_seconds: float = 5.0
     worker_lease_seconds: float = 60.0
+    # rows committed by this process go straight to its worker (leased in the same transaction)
+    worker_handoff: bool = True
     delivery_timeout_seconds: float = 10.0
     webhook_allow_private: bool = False  # SSRF guard: refuse private/loopback targets
     # -- hardening (README "Security") --
     max_body_bytes: int = 2_000_000  # request bodies; 413 beyond
     max_batch_body_bytes: int = 20_000_000  # the batch endpoints and reports
+    max_batch_items: int = 10_000  # items per call of a batch endpoint; 400 beyond
     max_webhooks_per_partner: int = 20  # per API
     partner_cache_seconds: float = 5.0  # how long a token's partner (status, role) is cached
     rate_limit_storage: str = "memory://"  # redis://host:port/db when several processes serve
@@ -60,6 +63,16 @@ class Settings:
     delivery_log_retention_days: float = 30.0
     retention_sweep_seconds: float = 3600.0
     webhook_disable_after_days: float = 3.0  # failing this long (retries exhausted): disabled
+    # -- neighbourhoods and eligibility (README "Neighbourhoods and eligibility") --
+    sandbox_neighbourhoods: bool = True  # the documented sandbox test areas are always loaded
+    eligibility_cycle_seconds: float = 600.0  # one UserEligibility event per partner per cycle
+    # -- grid engines (README "Forecast, price curves, power limits and compensation") --
+    price_curve_schedule: str = "12:00"  # local run time, "12:00 FI=13:00"; "" = no daily run
+    lpc_ack_minutes: float = 30.0  # LPC targets not acknowledged this long after the request
+    # PostgreSQL connections per process: a pool of this size and as many again on demand;
+    # a request that finds none free within the timeout is a 503 with Retry-After
+    db_pool_size: int = 10
+    db_pool_timeout_seconds: float = 30.0
     ec_retry: RetryPolicy = field(default_factory=RetryPolicy)
     # Flex Market contract: at least 6 attempts over at least an hour. 8 attempts 1, 2, 4, ...
     # 32 and 60 minutes apart span about two hours; even with every delay cut by the jitter

@@ -7,6 +7,8 @@ import uuid
 
 from sqlalchemy import func, select
 
+from flexhub.clock import utcnow
+from flexhub.platform.coordination.services.eligibility_cycle import run_cycle
 from flexhub.store.coordination import EcEvent
 from support.ec_schemas import check
 
@@ -57,8 +59,16 @@ async def stored_count(test_db, table, tenant_id: str) -> int:
         )
 
 
+async def run_eligibility_cycle(test_db) -> None:
+    """Run an eligibility cycle now, as the platform does every
+    ``FLEXHUB_ELIGIBILITY_CYCLE_SECONDS`` (its start: this instant, a cycle of its own)."""
+    await run_cycle(test_db, utcnow(), "tests")
+
+
 async def eligibility_events(test_db, tenant_id: str) -> list[dict]:
-    """The partner's UserEligibility event payloads, oldest first."""
+    """The partner's UserEligibility event payloads, oldest first, after an eligibility cycle
+    has announced what changed so far."""
+    await run_eligibility_cycle(test_db)
     async with test_db.session() as s:
         rows = await s.scalars(
             select(EcEvent)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import socket
 import threading
 import time
@@ -40,7 +41,15 @@ class PlatformThread:
             proxy_headers=False,  # as `platform serve`: the app believes trusted proxies only
         )
         self.server = uvicorn.Server(config)
-        self.thread = threading.Thread(target=self.server.run, daemon=True, name="platform")
+        self.loop: asyncio.AbstractEventLoop | None = None  # the server's, once started
+        self.thread = threading.Thread(target=self._run, daemon=True, name="platform")
+
+    def _run(self) -> None:
+        async def serve() -> None:
+            self.loop = asyncio.get_running_loop()
+            await self.server.serve()
+
+        asyncio.run(serve())
 
     def start(self) -> PlatformThread:
         self.thread.start()
@@ -84,3 +93,25 @@ async def fetch_token(base_url: str, client_id: str, secret: str) -> str:
         )
         r.raise_for_status()
         return r.json()["access_token"]
+
+
+async def new_partner(
+    base_url: str, db, role: str = "provider", api: str = EC, name: str | None = None
+) -> Partner:
+    """A new partner stored through ``db`` with a live token from the platform at
+    ``base_url``, and a client rooted at ``api`` (the caller closes ``partner.client``)."""
+    import uuid
+
+    from flexhub.platform.auth import add_partner
+
+    name = name or f"{role}-{uuid.uuid4().hex[:8]}"
+    async with db.session() as session:
+        creds = await add_partner(session, name, role)
+        await session.commit()
+    token = await fetch_token(base_url, creds.client_id, creds.client_secret)
+    client = httpx.AsyncClient(
+        base_url=base_url + api, headers={"Authorization": f"Bearer {token}"}, timeout=30
+    )
+    return Partner(
+        creds.partner_id, name, role, creds.client_id, creds.client_secret, token, client
+    )

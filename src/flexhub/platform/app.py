@@ -1,7 +1,7 @@
 """FastAPI app factory: mounts the APIs, token endpoint, /metrics, /healthz and the offline
 docs, wraps them in the request middleware (metrics, public origin, body limit, trusted
 proxies), builds the delivery channels and runs the delivery worker in-process unless told not
-to, the Flex Market sweeper and the delivery-log retention sweeper."""
+to, the Flex Market sweeper, the delivery-log retention sweeper and the eligibility cycle."""
 
 from __future__ import annotations
 
@@ -22,11 +22,13 @@ from flexhub.platform import docs, errors, metrics, openapi, secretbox
 from flexhub.platform.context import PlatformContext, webhook_key_store
 from flexhub.platform.coordination.channel import CoordinationChannel
 from flexhub.platform.coordination.routes import router as coordination_router
+from flexhub.platform.coordination.services.eligibility_cycle import run_cycles
+from flexhub.platform.coordination.services.neighbourhoods import ensure_sandbox
+from flexhub.platform.coordination.services.price_curve_schedule import run_schedule
 from flexhub.platform.dashboard import routes as dashboard
 from flexhub.platform.delivery.channel import Channel
 from flexhub.platform.delivery.retention import run_retention
 from flexhub.platform.delivery.worker import Worker
-from flexhub.platform.engines.neighbourhoods import ensure_sandbox_neighbourhoods
 from flexhub.platform.flexmarket.channel import FlexMarketChannel
 from flexhub.platform.flexmarket.routes import router as flexmarket_router
 from flexhub.platform.flexmarket.services.sweeper import run_sweeper
@@ -40,14 +42,18 @@ log = logging.getLogger("flexhub.platform")
 
 async def open_context(settings: Settings) -> PlatformContext:
     """Database (schema upgraded) and keys (created on first start)."""
-    db = Database(settings.database_url)
+    db = Database(
+        settings.database_url,
+        pool_size=settings.db_pool_size,
+        pool_timeout=settings.db_pool_timeout_seconds,
+    )
     await db.upgrade()
-    async with db.session() as session:
-        try:
-            await ensure_sandbox_neighbourhoods(session)
-            await session.commit()
-        except IntegrityError:  # another process seeded them at the same moment
-            await session.rollback()
+    if settings.sandbox_neighbourhoods:
+        async with db.session() as session:
+            try:
+                await ensure_sandbox(session)
+            except IntegrityError:  # another process seeded them at the same moment
+                await session.rollback()
     ctx = PlatformContext(settings=settings, db=db, keys=webhook_key_store(settings).load())
     async with db.session() as session:  # secrets written before encryption existed
         if await secretbox.seal(session, ctx.secrets, everything=False):
@@ -80,12 +86,19 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         sweeper_stop = asyncio.Event()
         sweeper = asyncio.create_task(run_sweeper(ctx, sweeper_stop), name="dispatch-sweeper")
         retention = asyncio.create_task(run_retention(ctx, sweeper_stop), name="retention")
+        curves = asyncio.create_task(run_schedule(ctx, sweeper_stop), name="price-curves")
+        eligibility = asyncio.create_task(
+            run_cycles(ctx.db, settings.eligibility_cycle_seconds, sweeper_stop),
+            name="eligibility-cycle",
+        )
         try:
             yield
         finally:
             sweeper_stop.set()
             with contextlib.suppress(asyncio.CancelledError, Exception):
-                await asyncio.wait_for(asyncio.gather(sweeper, retention), timeout=10)
+                await asyncio.wait_for(
+                    asyncio.gather(sweeper, retention, curves, eligibility), timeout=10
+                )
             if worker is not None:
                 worker.stop()
                 with contextlib.suppress(asyncio.CancelledError, Exception):

@@ -16,6 +16,7 @@ import base64
 import hashlib
 import hmac
 import secrets
+import time
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -65,6 +66,7 @@ class TokenClaims:
 
     partner_id: str
     version: int
+    expires: float = 0.0  # the token's exp (Unix time)
 
 
 @dataclass(frozen=True)
@@ -166,4 +168,46 @@ def verify_token(keys: KeyStore, token: str, issuer: str) -> TokenClaims:
     sub, version = claims.get("sub"), claims.get("ver")
     if not isinstance(sub, str) or not sub or not isinstance(version, int):
         raise AuthError("token lacks a valid subject or version")
-    return TokenClaims(partner_id=sub, version=version)
+    return TokenClaims(partner_id=sub, version=version, expires=float(claims["exp"]))
+
+
+class VerifiedTokens:
+    """Access tokens this process has verified, by the SHA-256 of the token, until they
+    expire: a partner calls with the same token for up to an hour, and checking its signature
+    and claims each time was a third of an authenticated read's own work.
+
+    Only the signature and claims are cached. Whether the partner exists, is enabled and still
+    at the token's version is read from :class:`~flexhub.platform.partners.PartnerCache` on
+    every call, so disabling a partner, rotating its secret or revoking its tokens refuses a
+    cached token exactly as it refuses a fresh one. A change of the token keys (a rotation by
+    another process, seen by ``KeyStore.refresh``) empties the cache. At most ``size``
+    tokens are kept (the cache is emptied when full: a flood of distinct valid tokens costs
+    verifications, never memory)."""
+
+    def __init__(self, keys: KeyStore, issuer: str, size: int = 10_000) -> None:
+        self.keys = keys
+        self.issuer = issuer
+        self.size = size
+        self._entries: dict[bytes, TokenClaims] = {}
+        self._stamp: object = None
+
+    def verify(self, token: str) -> TokenClaims:
+        """The claims of a valid access token; AuthError otherwise (never cached)."""
+        self.keys.refresh()
+        if self.keys.stamp != self._stamp:
+            self._entries.clear()
+            self._stamp = self.keys.stamp
+        digest = hashlib.sha256(token.encode()).digest()
+        claims = self._entries.get(digest)
+        if claims is not None:
+            if time.time() < claims.expires:
+                return claims
+            del self._entries[digest]
+        claims = verify_token(self.keys, token, self.issuer)
+        if len(self._entries) >= self.size:
+            self._entries.clear()
+        self._entries[digest] = claims
+        return claims
+
+    def clear(self) -> None:
+        self._entries.clear()

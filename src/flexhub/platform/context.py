@@ -9,6 +9,9 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 from flexhub.config import Settings
+from flexhub.platform.auth import VerifiedTokens
+from flexhub.platform.engines.forecast import NeedForecaster
+from flexhub.platform.engines.load_model import BuiltinForecaster
 from flexhub.platform.keys import KeyStore
 from flexhub.platform.partners import PartnerCache
 from flexhub.platform.ratelimit import RateLimiter
@@ -38,6 +41,8 @@ class PlatformContext:
     secrets: SecretBox = None  # type: ignore[assignment]
     partners: PartnerCache = None  # type: ignore[assignment]
     limiter: RateLimiter = field(default=None)  # type: ignore[assignment]
+    tokens: VerifiedTokens = None  # type: ignore[assignment]  # verified access tokens
+    forecaster: NeedForecaster = field(default_factory=BuiltinForecaster)  # the need forecast
 
     def __post_init__(self) -> None:
         if self.token_keys is None:
@@ -48,3 +53,5 @@ class PlatformContext:
             self.partners = PartnerCache(self.db, self.settings.partner_cache_seconds)
         if self.limiter is None:
             self.limiter = RateLimiter(self.settings)
+        if self.tokens is None:
+            self.tokens = VerifiedTokens(self.token_keys, self.settings.base_url)

@@ -12,12 +12,14 @@ from collections.abc import AsyncIterator
 from fastapi import Depends, Request
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from flexhub.platform.auth import AuthError, Principal, verify_token
+from flexhub.platform.auth import AuthError, Principal
 from flexhub.platform.context import PlatformContext
 from flexhub.platform.errors import ApiError, unauthorized
 
 
-def get_ctx(request: Request) -> PlatformContext:
+# Every dependency is ``async def``: FastAPI runs a plain ``def`` in a thread of its pool, a
+# hand-over that cost more than the work (see README, "Request path performance").
+async def get_ctx(request: Request) -> PlatformContext:
     return request.app.state.ctx
 
 
@@ -52,7 +54,7 @@ async def authenticate_token(ctx: PlatformContext, token: str) -> Principal:
     """The partner an access token stands for, as the database has it now: 401 when the token
     is invalid, revoked, or its partner gone or disabled."""
     try:
-        claims = verify_token(ctx.token_keys, token, ctx.settings.base_url)
+        claims = ctx.tokens.verify(token)  # signature and claims cached until the token expires
     except AuthError as exc:
         raise unauthorized(str(exc)) from exc
     partner = await ctx.partners.get(claims.partner_id)
@@ -70,7 +72,7 @@ async def authenticate_token(ctx: PlatformContext, token: str) -> Principal:
 
 
 def require_role(*roles: str):
-    def dependency(principal: Principal = Depends(get_principal)) -> Principal:
+    async def dependency(principal: Principal = Depends(get_principal)) -> Principal:
         if principal.role not in roles and principal.role != "admin":
             raise ApiError(403, f"this endpoint is for the role(s): {', '.join(roles)}")
         return principal

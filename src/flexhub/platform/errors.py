@@ -17,6 +17,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
+from sqlalchemy import exc as sa_exc
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 log = logging.getLogger("flexhub.errors")
@@ -43,7 +44,9 @@ _TITLES = {
     415: "Unsupported Media Type",
     429: "Too Many Requests",
     500: "Internal Server Error",
+    503: "Service Unavailable",
 }
+BUSY_RETRY_SECONDS = 1
 
 
 class ApiError(Exception):
@@ -195,7 +198,73 @@ def install(app: FastAPI) -> None:
             message = "No such resource"
         return render(request, ApiError(exc.status_code, message, headers=exc.headers))
 
+    @app.exception_handler(sa_exc.TimeoutError)
+    async def _busy(request: Request, exc: sa_exc.TimeoutError) -> Response:
+        # every database connection of this process is in use: a load, not a fault
+        log.warning("no database connection free for %s %s", request.method, request.url.path)
+        return render(
+            request,
+            ApiError(
+                503,
+                "The service is busy; try again shortly",
+                headers={"Retry-After": str(BUSY_RETRY_SECONDS)},
+            ),
+        )
+
+    # a handler of its own (not the catch-all's): Starlette re-raises what reaches the
+    # catch-all after answering, and the server then closes the client's connection
+    @app.exception_handler(sa_exc.DBAPIError)
+    async def _database(request: Request, exc: sa_exc.DBAPIError) -> Response:
+        return _unexpected_or_lost(request, exc)
+
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> Response:
-        log.exception("unhandled error on %s %s", request.method, request.url.path)
-        return render(request, ApiError(500, "Internal server error"))
+        return _unexpected_or_lost(request, exc)
+
+
+def _unexpected_or_lost(request: Request, exc: Exception) -> Response:
+    if connection_lost(exc):
+        # the database ended the connection under the request (a restart, a failover,
+        # pg_terminate_backend): nothing was committed, the pool reconnects; try again
+        log.warning(
+            "database connection lost during %s %s: %s", request.method, request.url.path, exc
+        )
+        return render(
+            request,
+            ApiError(
+                503,
+                "The database connection was lost; try again shortly",
+                headers={"Retry-After": str(BUSY_RETRY_SECONDS)},
+            ),
+        )
+    log.exception("unhandled error on %s %s", request.method, request.url.path)
+    return render(request, ApiError(500, "Internal server error"))
+
+
+def connection_lost(exc: BaseException) -> bool:
+    """Whether ``exc`` or what caused it is the database connection going away: SQLAlchemy's
+    disconnect (``connection_invalidated``), or the driver's "connection closed" and "the
+    server is shutting it down" (asyncpg raises a state error on the dead connection's
+    rollback, with the disconnect as its context)."""
+    seen: set[int] = set()
+    cur: BaseException | None = exc
+    while cur is not None and id(cur) not in seen:
+        seen.add(id(cur))
+        if isinstance(cur, sa_exc.DBAPIError) and cur.connection_invalidated:
+            return True
+        if type(cur).__name__ in _DISCONNECTS:
+            return True
+        cur = cur.__cause__ or cur.__context__
+    return False
+
+
+# asyncpg's, by name (no import of the driver here): the connection closed under an operation,
+# and the server ending the session (57P01 admin_shutdown, 57P02 crash_shutdown, 57P03)
+_DISCONNECTS = frozenset(
+    {
+        "ConnectionDoesNotExistError",
+        "AdminShutdownError",
+        "CrashShutdownError",
+        "CannotConnectNowError",
+    }
+)

@@ -14,7 +14,8 @@ refused with a 400 naming the parameter, in the API's own error style:
 And so that no request can make the platform store or walk an unbounded structure, JSON
 bodies hold lists of at most ``MAX_ITEMS`` items and strings of at most ``MAX_TEXT``
 characters (a 400 naming the field; the body size itself is limited before it is read, see
-``middleware.BodyLimit``). The APIs' own limits (batch sizes, id and name lengths) are lower.
+``middleware.BodyLimit``). The APIs' own limits (id and name lengths) are lower; the batch
+endpoints' ceiling (``FLEXHUB_MAX_BATCH_ITEMS``) raises the list limit when it is higher.
 """
 
 from __future__ import annotations
@@ -49,7 +50,7 @@ def _clean(text: str) -> str:
     return _SURROGATE.sub("", text.replace(NUL, ""))
 
 
-def _find_bad(value: Any, where: str) -> tuple[str, str] | None:
+def _find_bad(value: Any, where: str, max_items: int = MAX_ITEMS) -> tuple[str, str] | None:
     """The path (``a.b[2]``) of the first string or key holding NUL or a lone surrogate, or of
     the first list or string over its size limit, with what is wrong with it; None when all is
     well."""
@@ -64,17 +65,24 @@ def _find_bad(value: Any, where: str) -> tuple[str, str] | None:
             message = _problem(key)
             if message:
                 return here, message
-            found = _find_bad(item, here)
+            found = _find_bad(item, here, max_items)
             if found is not None:
                 return found
     if isinstance(value, list):
-        if len(value) > MAX_ITEMS:
-            return where, f"must have at most {MAX_ITEMS} items"
+        if len(value) > max_items:
+            return where, f"must have at most {max_items} items"
         for i, item in enumerate(value):
-            found = _find_bad(item, f"{where}[{i}]")
+            found = _find_bad(item, f"{where}[{i}]", max_items)
             if found is not None:
                 return found
     return None
+
+
+def _max_items(request: Request) -> int:
+    """The list limit: ``MAX_ITEMS``, or the batch endpoints' ceiling when that is higher."""
+    ctx = getattr(request.app.state, "ctx", None)
+    ceiling = getattr(getattr(ctx, "settings", None), "max_batch_items", 0)
+    return max(MAX_ITEMS, ceiling)
 
 
 async def reject_unstorable_text(request: Request) -> None:
@@ -91,7 +99,7 @@ async def reject_unstorable_text(request: Request) -> None:
     found: tuple[str, str] | None = None
     if "json" in ctype and body:
         try:
-            found = _find_bad(json.loads(body), "")
+            found = _find_bad(json.loads(body), "", _max_items(request))
         except (ValueError, RecursionError):
             return  # not JSON (or nested too deep to read): the route reports that
     elif ctype.startswith("application/x-www-form-urlencoded") and b"%00" in body:

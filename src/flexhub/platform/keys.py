@@ -98,6 +98,11 @@ class KeyStore:
         self._keys = keys
         self._stamp = stamp
 
+    @property
+    def stamp(self) -> tuple[int, int, int] | None:
+        """Changes whenever the keys read change (a rotation here or by another process)."""
+        return self._stamp
+
     def refresh(self) -> None:
         """Pick up a rotation made by another process (``flexhub keys rotate``)."""
         try:

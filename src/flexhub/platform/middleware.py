@@ -150,8 +150,9 @@ def body_limit_for(max_body: int, max_batch_body: int) -> Callable[[str], int]:
     """The limit of a path: larger for the batch endpoints and reports."""
 
     def limit_for(path: str) -> int:
-        batch = path.rstrip("/").endswith("/batch") or path.rstrip("/") == (
-            errors.EC_PREFIX + "/reports"
+        batch = path.rstrip("/").endswith("/batch") or path.rstrip("/") in (
+            errors.EC_PREFIX + "/reports",
+            errors.EC_PREFIX + "/operator/neighbourhoods",
         )
         return max_batch_body if batch else max_body
 

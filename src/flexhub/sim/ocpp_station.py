@@ -36,6 +36,7 @@ from flexhub.sim.clock import SimClock
 from flexhub.sim.ocpp_links import LINKS, OCPP201
 from flexhub.sim.ocpp_profiles import Profile, ProfileBook, share
 from flexhub.sim.physics import DeviceRun
+from flexhub.tasks import cancel_and_wait
 
 log = logging.getLogger(__name__)
 
@@ -156,7 +157,7 @@ class SimStation:
         if self._ws is not None:
             with contextlib.suppress(Exception):
                 await self._ws.close()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
+        await cancel_and_wait(self._tasks)
         self._tasks = []
 
     async def __aenter__(self) -> SimStation:

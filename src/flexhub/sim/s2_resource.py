@@ -71,6 +71,7 @@ from flexhub.sim.s2_devices import (
     power_constraints,
     system_description,
 )
+from flexhub.tasks import cancel_and_wait
 
 log = logging.getLogger(__name__)
 FRBC = "FILL_RATE_BASED_CONTROL"
@@ -216,7 +217,7 @@ class SimResource:
         if self._ws is not None:
             with contextlib.suppress(Exception):
                 await self._ws.close()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
+        await cancel_and_wait(self._tasks)
 
     async def __aenter__(self) -> SimResource:
         return await self.start()

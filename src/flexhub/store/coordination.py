@@ -15,6 +15,8 @@ from sqlalchemy import (
     Integer,
     String,
     Text,
+    false,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -36,7 +38,19 @@ class EcUser(Base):
     eligible: Mapped[bool] = mapped_column(Boolean, default=False)
     simulated: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    __table_args__ = (Index("ix_ec_users_tenant_created", "tenant_id", "created_at", "user_id"),)
+    # what the partner's last UserEligibility event said of the user (False: never told) and
+    # when ``eligible`` last flipped; the eligibility cycle announces users where they differ
+    announced: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    eligibility_changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    __table_args__ = (
+        Index("ix_ec_users_tenant_created", "tenant_id", "created_at", "user_id"),
+        Index(
+            "ix_ec_users_unannounced",
+            "tenant_id",
+            postgresql_where=text("eligible <> announced"),
+            sqlite_where=text("eligible <> announced"),
+        ),
+    )
 
 
 class EcLocation(Base):
@@ -136,6 +150,39 @@ class Neighbourhood(Base):
     polygon: Mapped[list[list[float]] | None] = mapped_column(JSONType, nullable=True)
     meter_point_ids: Mapped[list[str]] = mapped_column(JSONType, default=list)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # The grid model (engines): a GeoJSON Polygon or MultiPolygon geometry (WGS84, holes
+    # allowed; supersedes ``polygon`` when set), the IANA time zone of the local day, the
+    # transformer's capacity, and optional solar/load parameters (kWp installed, households...).
+    geometry: Mapped[dict[str, Any] | None] = mapped_column(JSONType, nullable=True)
+    time_zone: Mapped[str] = mapped_column(String(64), default="Europe/Oslo")
+    capacity_kw: Mapped[float | None] = mapped_column(Float, nullable=True)
+    params: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
+    updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+
+class EcEligibilityGone(Base):
+    """A user deleted while its partner's last UserEligibility event said it is eligible
+    (written with the delete): the next cycle announces it removed. No foreign key to the
+    user, which is gone."""
+
+    __tablename__ = "ec_eligibility_gone"
+
+    tenant_id: Mapped[str] = mapped_column(String(64), tenant_fk(), primary_key=True)
+    user_id: Mapped[str] = mapped_column(ID, primary_key=True)
+    changed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class EligibilityCycle(Base):
+    """One run of the eligibility cycle, claimed by inserting its start (the primary key): of
+    several processes one inserts, the others find it taken."""
+
+    __tablename__ = "eligibility_cycles"
+
+    starts_at: Mapped[datetime] = mapped_column(UTCDateTime, primary_key=True)
+    runner: Mapped[str] = mapped_column(String(64))
+    ran_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    events: Mapped[int] = mapped_column(Integer, default=0)
+    users: Mapped[int] = mapped_column(Integer, default=0)
 
 
 class EcEvent(Base):
@@ -145,6 +192,9 @@ class EcEvent(Base):
     tenant_id: Mapped[str] = mapped_column(String(64), tenant_fk())
     payload_type: Mapped[str] = mapped_column(String(32))
     payload: Mapped[dict[str, Any]] = mapped_column(JSONType)
+    # the payload as the wire serialiser writes it, from the model checked at creation: pages
+    # are spliced from it (NULL for events stored before it existed: rendered from payload)
+    wire: Mapped[str | None] = mapped_column(Text, nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     __table_args__ = (Index("ix_ec_events_tenant_created", "tenant_id", "created_at"),)
 

@@ -5,6 +5,7 @@ from flexhub.store import (  # noqa: F401
     delivery,
     flexmarket,
     flexmarket_webhooks,
+    grid,
     partners,
 )
 from flexhub.store.base import Base

@@ -92,6 +92,23 @@ def test_two_worker_processes_give_the_same_optimum():
     )
 
 
+def test_calls_from_two_threads_at_once_each_get_their_own_optimum():
+    # each call keeps its own state for its worker processes: two fleets solved side by side
+    # by one optimizer give what each gets alone
+    from concurrent.futures import ThreadPoolExecutor
+
+    requests = [fleet(21, homes=30), fleet(22, homes=35)]
+    optimizer = Optimizer(workers=2, chunk=16, lp_chunk=3, parallel_from=0)
+    alone = [Optimizer(workers=1).schedule(r) for r in requests]
+    with ThreadPoolExecutor(2) as threads:
+        together = list(threads.map(optimizer.schedule, requests * 2))
+    for request, solo, both in zip(requests * 2, alone * 2, together, strict=True):
+        assert both.power_kw.keys() == solo.power_kw.keys()
+        assert reference.evaluate(request, both.power_kw)[0] == pytest.approx(
+            reference.evaluate(request, solo.power_kw)[0], rel=1e-9, abs=1e-9
+        )
+
+
 def test_a_time_limit_still_returns_a_schedule():
     request = fleet(14, homes=40)
     result = Optimizer(workers=1, time_limit=0.0).schedule(request)

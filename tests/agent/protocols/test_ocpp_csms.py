@@ -7,15 +7,9 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import datetime as dt
-import ssl
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
 from websockets.asyncio.client import connect
 from websockets.exceptions import InvalidStatus
 
@@ -30,6 +24,7 @@ from flexhub.agent.protocols.ocpp import (
 )
 from flexhub.sim.clock import SimClock
 from flexhub.sim.ocpp_station import SimEvse, SimStation
+from support.tls import self_signed
 
 PASSWORD = "a-station-password-16+"
 
@@ -430,38 +425,9 @@ async def test_a_long_schedule_goes_window_by_window(csms, stations, clock):
     assert_follows(station.evses[1], horizon, power)
 
 
-def _self_signed(tmp_path) -> tuple[ssl.SSLContext, ssl.SSLContext]:
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "localhost")])
-    now = datetime.now(UTC)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - dt.timedelta(minutes=1))
-        .not_valid_after(now + dt.timedelta(days=1))
-        .add_extension(x509.SubjectAlternativeName([x509.DNSName("localhost")]), critical=False)
-        .sign(key, hashes.SHA256())
-    )
-    cert_file, key_file = tmp_path / "cert.pem", tmp_path / "key.pem"
-    cert_file.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    key_file.write_bytes(
-        key.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        )
-    )
-    server = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-    server.load_cert_chain(cert_file, key_file)
-    client = ssl.create_default_context(cafile=str(cert_file))
-    return server, client
-
-
 async def test_security_profile_2_basic_auth_over_tls(tmp_path, clock):
-    server_ctx, client_ctx = _self_signed(tmp_path)
+    tls = self_signed(tmp_path)
+    server_ctx, client_ctx = tls.server, tls.client
     async with Csms("localhost", 0, {"CP1": PASSWORD}, ssl=server_ctx, clock=clock) as csms:
         assert csms.url.startswith("wss://localhost:")
         async with SimStation("CP1", csms.url, PASSWORD, clock=clock, ssl=client_ctx) as station:

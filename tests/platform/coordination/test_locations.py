@@ -380,3 +380,26 @@ async def test_batch_is_all_or_nothing(ec, test_db):
         error_string(await ec.client.post("/users/locations/batch", json=body), 400)
     r = await ec.client.post("/users/locations/batch", json={"locations": []})
     assert r.status_code == 201 and r.json() == {"locations": []}
+
+
+async def test_batch_refuses_more_than_the_ceiling_and_writes_in_bulk(ec, test_db, platform):
+    ceiling = platform.settings.max_batch_items
+    over = [{"userId": "u0", "locationId": f"l{i}"} for i in range(ceiling + 1)]
+    r = await ec.client.post("/users/locations/batch", json={"locations": over})
+    message = error_string(r, 400)
+    assert "locations" in message and f"at most {ceiling} items" in message
+    size = 2000
+    users = [{"userId": f"u{i}"} for i in range(size)]
+    assert (await ec.client.post("/users/batch", json={"users": users})).status_code == 201
+    items = [
+        {"userId": f"u{i}", "locationId": f"l{i}", "coordinates": OSLO, "meterPointIds": [f"m{i}"]}
+        for i in range(size)
+    ]
+    bad = [*items[:-1], {**items[-1], "meterPointIds": ["m3"]}]  # the last repeats a meter
+    r = await ec.client.post("/users/locations/batch", json={"locations": bad})
+    assert f"locations[{size - 1}].meterPointIds" in error_string(r, 400)
+    assert await stored_locations(test_db, ec.id) == 0
+    r = await ec.client.post("/users/locations/batch", json={"locations": items})
+    assert r.status_code == 201 and len(r.json()["locations"]) == size
+    assert r.json()["locations"][5]["meterPointIds"] == ["m5"]
+    assert await stored_locations(test_db, ec.id) == size

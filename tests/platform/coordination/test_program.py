@@ -19,6 +19,7 @@ from support.ec_assets import (
     new_location,
     new_user,
     problem,
+    run_eligibility_cycle,
     uid,
 )
 from support.ec_schemas import check
@@ -83,11 +84,16 @@ async def test_moving_a_location_in_and_out_flips_eligibility_with_one_event_eac
 
 
 async def test_deleting_the_eligible_location_removes_eligibility(ec, test_db):
-    user_id = await new_user(ec)
+    user_id, brief = await new_user(ec), await new_user(ec)
     location = await new_location(ec, user_id, coordinates=SANDBOX_1)
+    assert len(await eligibility_events(test_db, ec.id)) == 1  # a cycle announced it
     r = await ec.client.delete(f"/users/{user_id}/locations/{location['locationId']}")
     assert r.status_code == 204
     assert not await eligible(ec, user_id)
+    # eligible and not again within one cycle: the partner is told nothing of it
+    short = await new_location(ec, brief, coordinates=SANDBOX_2)
+    assert await eligible(ec, brief)
+    await ec.client.delete(f"/users/{brief}/locations/{short['locationId']}")
     events = await eligibility_events(test_db, ec.id)
     assert [(e["addedUsers"], e["removedUsers"]) for e in events] == [
         ([user_id], []),
@@ -99,12 +105,12 @@ async def test_deleting_an_eligible_user_reports_it_removed(ec, test_db):
     keep, gone, plain = await new_user(ec), await new_user(ec), await new_user(ec)
     await new_location(ec, keep, coordinates=SANDBOX_1)
     await new_location(ec, gone, coordinates=SANDBOX_1)
+    await eligibility_events(test_db, ec.id)  # a cycle announces both
     assert (await ec.client.delete(f"/users/{gone}")).status_code == 204
     assert (await ec.client.delete(f"/users/{plain}")).status_code == 204
     events = await eligibility_events(test_db, ec.id)
     assert [(e["addedUsers"], e["removedUsers"]) for e in events] == [
-        ([keep], []),
-        ([gone], []),
+        (sorted([keep, gone]), []),
         ([], [gone]),
     ]
 
@@ -187,7 +193,8 @@ async def test_sandbox_test_areas_exist(test_db):
         two = await s.get(Neighbourhood, "sandbox-test-area-2")
     assert one.name == "Sandbox test area 1" and two.name == "Sandbox test area 2"
     assert one.currency == "NOK" and one.price_area == "NO4"
-    assert one.polygon == square(SANDBOX_1["latitude"], SANDBOX_1["longitude"], 0.05)
+    ring = square(SANDBOX_1["latitude"], SANDBOX_1["longitude"], 0.05)
+    assert one.geometry == {"type": "Polygon", "coordinates": [ring]} and one.polygon is None
 
 
 async def test_enrollment_rules(ec):
@@ -276,6 +283,7 @@ async def test_eligibility_change_is_delivered_to_a_subscribed_webhook(ec, test_
         await s.commit()
     user_id = await new_user(ec)
     await new_location(ec, user_id, coordinates=SANDBOX_1)
+    await run_eligibility_cycle(test_db)  # the platform's next cycle
     received = await receiver.wait_for(1)
     body = json.loads(received[0].body)
     assert body["notificationType"] == "UserEligibilityUpdated"

@@ -9,7 +9,7 @@ import asyncio
 from sqlalchemy import select
 
 from flexhub.store.coordination import EcEvent, EcLocation, EcLocationMeter, EcResource, EcUser
-from support.ec_assets import SANDBOX_1
+from support.ec_assets import SANDBOX_1, run_eligibility_cycle
 from support.ec_simulation import household, refused, simulate
 
 
@@ -35,7 +35,8 @@ async def test_simulated_partner_data_is_eligible_and_removable(ec, test_db):
     assert all(len(meters[loc.location_id]) == 18 for loc in locations)
     resources = [res for res in await rows(test_db, EcResource, ec.id) if res.simulated]
     assert len(resources) >= len(users)
-    # the new users became eligible in one UserEligibility event
+    # the new users became eligible in one UserEligibility event (at the next cycle)
+    await run_eligibility_cycle(test_db)
     events = [e for e in await rows(test_db, EcEvent, ec.id) if e.payload_type == "UserEligibility"]
     added = sorted(u for e in events for u in e.payload["addedUsers"])
     assert set(u.user_id for u in users) <= set(added)
@@ -75,9 +76,11 @@ async def test_removing_at_once_publishes_the_departures_once(ec, test_db):
     r = await ec.client.post("/simulation/partner")
     assert r.status_code == 201
     simulated = sorted(u.user_id for u in await rows(test_db, EcUser, ec.id) if u.simulated)
+    await run_eligibility_cycle(test_db)  # their arrival announced
     before = len(await rows(test_db, EcEvent, ec.id))
     rs = await asyncio.gather(*(ec.client.delete("/simulation/partner") for _ in range(5)))
     assert [r.status_code for r in rs] == [200] * 5
+    await run_eligibility_cycle(test_db)
     events = sorted((await rows(test_db, EcEvent, ec.id)), key=lambda e: e.created_at)[before:]
     assert [(e.payload["addedUsers"], e.payload["removedUsers"]) for e in events] == [
         ([], simulated)

@@ -207,11 +207,24 @@ async def test_batch_is_all_or_nothing(ec, test_db):
     assert await count(test_db, EcUser, ec.id) == 1
 
 
-async def test_batch_size_is_limited(ec, test_db):
-    users = [{"userId": f"b{i}"} for i in range(1001)]
+async def test_batch_takes_the_ceiling_and_refuses_more(ec, test_db, platform):
+    ceiling = platform.settings.max_batch_items  # FLEXHUB_MAX_BATCH_ITEMS, 10,000 by default
+    assert ceiling >= 10_000
+    users = [{"userId": f"b{i}"} for i in range(ceiling + 1)]
     r = await ec.client.post("/users/batch", json={"users": users})
-    assert "users" in error_string(r, 400)
+    message = error_string(r, 400)
+    assert "users" in message and f"at most {ceiling} items" in message
     assert await count(test_db, EcUser, ec.id) == 0
+    r = await ec.client.post("/users/batch", json={"users": users[:ceiling]})
+    assert r.status_code == 201 and len(r.json()["users"]) == ceiling
+    assert r.json()["users"][-1] == {"userId": f"b{ceiling - 1}"}
+    assert await count(test_db, EcUser, ec.id) == ceiling
+    # one taken id among thousands: nothing written
+    again = [{"userId": f"c{i}"} for i in range(5000)] + [{"userId": "b17"}]
+    assert "users[5000].userId" in error_string(
+        await ec.client.post("/users/batch", json={"users": again}), 400
+    )
+    assert await count(test_db, EcUser, ec.id) == ceiling
 
 
 async def test_requests_need_a_token(platform):
@@ -222,3 +235,16 @@ async def test_requests_need_a_token(platform):
         assert r.status_code == 401
         r = await http.post("/users", json={"userId": "x"})
         assert r.status_code == 401
+
+
+def test_a_ceiling_below_the_json_guard_is_the_routes_own():
+    import pytest
+
+    from flexhub.platform.coordination.batch import check_size
+    from flexhub.platform.errors import ApiError
+
+    check_size([1, 2], "users", 2)
+    with pytest.raises(ApiError) as refused:
+        check_size([1, 2, 3], "users", 2)
+    assert refused.value.status == 400
+    assert "users: at most 2 items per call, this request has 3" in str(refused.value)

@@ -11,24 +11,9 @@ from collections import Counter
 import pytest
 from sqlalchemy import func, select
 
-from flexhub.store.database import Database
 from flexhub.store.delivery import DeliveryAttempt, OutboxRow
-from support.databases import make_backend
 from support.outbox import outbox_states, seed, start_worker, stop, wait_delivered, wait_ready
 from support.receiver import Receiver
-
-
-@pytest.fixture(scope="module", params=["sqlite", "postgres"])
-def fresh_backend(request, tmp_path_factory):
-    yield from make_backend(request.param, tmp_path_factory.mktemp(f"w-{request.param}"))
-
-
-@pytest.fixture
-async def db(fresh_backend):
-    database = Database(fresh_backend.url)
-    await database.upgrade()
-    yield database
-    await database.dispose()
 
 
 async def test_worker_killed_mid_batch_loses_nothing(db, fresh_backend, tmp_path):

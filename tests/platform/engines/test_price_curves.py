@@ -36,3 +36,17 @@ def test_a_curve_takes_the_prices_handed_in_in_time_order():
     payload = price_curves.payload("NO1", [("r1", "l1")], delta).model_dump(mode="json")
     assert payload["payloadType"] == "PriceCurve" and payload["priceArea"] == "NO1"
     assert payload["targets"] == [{"resourceId": "r1", "locationId": "l1"}]
+
+
+def test_the_spliced_wire_text_is_the_models_serialised():
+    """A run's events keep wire text spliced from the shared delta (``payload_wire``): the
+    same bytes as the payload validated into the wire models and serialised."""
+    from flexhub.platform.coordination.events import _PAYLOAD, payload_wire
+
+    rng = random.Random(7)
+    for area, now in (("NO1", datetime(2026, 3, 28, 12, tzinfo=UTC)), ("FI", datetime.now(UTC))):
+        delta = price_curves.random_delta(area, now, rng)
+        targets = [("r-1", "l-1"), ('r "2"', "lokasjon-ø\\x"), ("vehicle ☀", "l-3")]
+        payload = price_curves.payload_json(area, targets, delta.model_dump(mode="json"))
+        wire = price_curves.payload_wire(payload, delta.model_dump_json().encode())
+        assert wire == payload_wire(_PAYLOAD.validate_python(payload))

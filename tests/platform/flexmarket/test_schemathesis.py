@@ -10,6 +10,8 @@ Bounded and deterministic: a fixed number of examples per operation, derandomize
 
 from __future__ import annotations
 
+import os
+
 import httpx
 import pytest
 import schemathesis
@@ -23,7 +25,7 @@ from schemathesis.specs.openapi.checks import response_schema_conformance
 from support.fm import market, ok
 from support.platform import Partner
 
-EXAMPLES = 25
+EXAMPLES = int(os.environ.get("FLEXHUB_FM_SCHEMATHESIS_EXAMPLES", "25"))
 CHECKS = [not_a_server_error, response_schema_conformance]
 
 

@@ -32,7 +32,7 @@ problem is not convex; there the optimizer lets a two-way store only draw or idl
 (``allowed_feedback``), in every path alike (the LP's too, where this same rule makes the
 relaxation with separate charge and discharge exact), and the README says so.
 
-Cost: a few dozen numpy passes over the ``(B, segments)`` arrays per step; segments grow by
+Cost: a few dozen numpy passes over the ``(segments, B)`` arrays per step; segments grow by
 at most one per ``phi`` piece and one per soft limit each step, only as far as some row of the
 chunk needs them; every ``COMPACT_EVERY`` steps the segments that can no longer matter are
 merged or cut and empty ones dropped (:class:`_Future`). Measured figures are in
@@ -40,6 +40,8 @@ merged or cut and empty ones dropped (:class:`_Future`). Measured figures are in
 """
 
 from __future__ import annotations
+
+from functools import reduce
 
 import numpy as np
 
@@ -52,6 +54,13 @@ COMPACT_EVERY = 4  # steps between compactions (every step: slower, measured)
 def allowed_feedback(prices: np.ndarray) -> np.ndarray:
     """Where a two-way device may feed back: at a price >= 0 (N,)."""
     return prices >= 0
+
+
+def lowest_power(a: StoreArrays, prices: np.ndarray) -> np.ndarray:
+    """The least power (B, N) each store may draw at each step: its ``p_min`` where it may
+    feed back (``allowed_feedback``), else 0."""
+    p_lo = np.where(allowed_feedback(prices)[None, :] & (a.gain_out[:, None] > 0), a.p_min, 0.0)
+    return np.minimum(p_lo, 0.0)
 
 
 def solve(
@@ -81,35 +90,42 @@ def solve(
     w_high = np.where(np.isfinite(d_high), a.penalty[:, None] * big_a, 0.0)
 
     starts, lengths, slopes = _pieces(a, prices, dt, cap, big, big_a)
-    live = [i for i in range(3) if (lengths[:, :, i] > 0).any()]
+    live = [i for i in range(3) if (lengths[:, i] > 0).any()]
     future = _Future.of(slopes, lengths, v_lo, d_low, d_high)
     per_step = len(live) + int(np.isfinite(d_low).any()) + int(np.isfinite(d_high).any())
     seg = _Segments(b, 2 + n * per_step)
-    crossings = np.zeros((b, n, 3))
+    # step-major (``_pieces`` too): each step of the loops reads whole contiguous rows
+    lo_k, hi_k, dl_k, dh_k, wl_k, wh_k = (
+        np.ascontiguousarray(x.T) for x in (v_lo, v_hi, d_low, d_high, w_low, w_high)
+    )
+    bounded = (np.isfinite(lo_k) | np.isfinite(hi_k)).any(axis=1)
+    soft_low, soft_high = np.isfinite(dl_k).any(axis=1), np.isfinite(dh_k).any(axis=1)
+    crossings = np.zeros((n, 3, b))
     for k in range(1, n + 1):
         j = k - 1
         for i in live:
-            crossings[:, j, i] = seg.crossing(slopes[:, j, i])
-        seg.move(starts[:, j, 0])
+            crossings[j, i] = seg.crossing(slopes[j, i])
+        seg.move(starts[j, 0])
         for i in live:
-            seg.insert(slopes[:, j, i], lengths[:, j, i])
-        if np.isfinite(v_lo[:, k]).any() or np.isfinite(v_hi[:, k]).any():
-            ok &= seg.clip(v_lo[:, k], v_hi[:, k])
-        if np.isfinite(d_low[:, k]).any():
-            seg.soft(d_low[:, k], -w_low[:, k], left=True)
-        if np.isfinite(d_high[:, k]).any():
-            seg.soft(d_high[:, k], w_high[:, k], left=False)
+            seg.insert(slopes[j, i], lengths[j, i])
+        if bounded[k]:
+            ok &= seg.clip(lo_k[k], hi_k[k])
+        if soft_low[k]:
+            seg.soft(dl_k[k], -wl_k[k], left=True)
+        if soft_high[k]:
+            seg.soft(dh_k[k], wh_k[k], left=False)
         if k < n and COMPACT_EVERY and k % COMPACT_EVERY == 0:
             seg.compact(*future.at(k))
 
     v_end = seg.crossing(np.zeros(b))
-    added = np.zeros((b, n))
+    added = np.zeros((n, b))
     for j in range(n - 1, -1, -1):
-        step = starts[:, j, 0].copy()
+        step = starts[j, 0].copy()
         for i in live:
-            step += np.clip(v_end - crossings[:, j, i] - starts[:, j, i], 0.0, lengths[:, j, i])
-        added[:, j] = step
+            step += np.clip(v_end - crossings[j, i] - starts[j, i], 0.0, lengths[j, i])
+        added[j] = step
         v_end = v_end - step
+    added = added.T
     gain_out = np.where(a.gain_out > 0, a.gain_out, 1.0)
     scale = big_a[:, 1:] / dt
     power = np.where(
@@ -136,27 +152,28 @@ class _Future:
 
     @classmethod
     def of(cls, slopes, lengths, v_lo, d_low, d_high) -> _Future:
-        live = lengths > 0
-        step_min = np.where(live, slopes, np.inf).min(axis=2)  # (B, N)
-        step_max = np.where(live, slopes, -np.inf).max(axis=2)
-        low = np.minimum(np.minimum.accumulate(step_min[:, ::-1], axis=1)[:, ::-1], 0.0)
-        high = np.maximum(np.maximum.accumulate(step_max[:, ::-1], axis=1)[:, ::-1], 0.0)
-        ceiling = np.minimum.accumulate(np.nan_to_num(d_high[:, ::-1], nan=np.inf), axis=1)
-        floors = np.maximum(np.nan_to_num(d_low, nan=-np.inf), v_lo)
-        floor = np.maximum.accumulate(floors[:, ::-1], axis=1)
-        return cls(low, high, ceiling[:, ::-1], floor[:, ::-1])
+        # step-major (steps, rows): the accumulations run over whole rows, ``at`` reads rows
+        live = lengths > 0  # (N, 3, B), like ``slopes``
+        pieces = range(slopes.shape[1])
+        step_min = reduce(np.minimum, [np.where(live[:, i], slopes[:, i], np.inf) for i in pieces])
+        step_max = reduce(np.maximum, [np.where(live[:, i], slopes[:, i], -np.inf) for i in pieces])
+        low = np.minimum(np.minimum.accumulate(step_min[::-1], axis=0)[::-1], 0.0)
+        high = np.maximum(np.maximum.accumulate(step_max[::-1], axis=0)[::-1], 0.0)
+        ceiling = np.minimum.accumulate(np.nan_to_num(d_high.T[::-1], nan=np.inf), axis=0)
+        floors = np.maximum(np.nan_to_num(d_low, nan=-np.inf), v_lo).T
+        floor = np.maximum.accumulate(floors[::-1], axis=0)
+        return cls(low, high, ceiling[::-1], floor[::-1])
 
     def at(self, k: int):
         """Thresholds for the segments after state ``k`` (later steps: ``k`` on; later states:
         ``k + 1`` on)."""
-        return self.low[:, k], self.high[:, k], self.left[:, k + 1], self.right[:, k + 1]
+        return self.low[k], self.high[k], self.left[k + 1], self.right[k + 1]
 
 
 def _pieces(a: StoreArrays, prices, dt, cap, big, big_a):
-    """Each step's cost as three segments in ``v`` (start, length, slope; (B, N, 3)): feeding
+    """Each step's cost as three segments in ``v`` (start, length, slope; (N, 3, B)): feeding
     back within the cap, feeding back over it, drawing (over the cap or not)."""
-    p_lo = np.where(allowed_feedback(prices)[None, :] & (a.gain_out[:, None] > 0), a.p_min, 0.0)
-    p_lo = np.minimum(p_lo, 0.0)
+    p_lo = lowest_power(a, prices)
     over = cap < 0
     q = np.where(over, np.clip(cap, p_lo, 0.0), 0.0)
     r = np.where(over, a.p_max, np.clip(np.minimum(a.p_max, cap), 0.0, None))
@@ -168,71 +185,76 @@ def _pieces(a: StoreArrays, prices, dt, cap, big, big_a):
     gi_safe = np.where(gi > 0, gi, 1.0)
     price = np.broadcast_to(prices[None, :], p_lo.shape)
     extra = np.where(over, big, 0.0)
-    starts = np.stack([go * p_lo, go * q, np.zeros_like(q)], axis=2)
-    lengths = np.stack([go * (q - p_lo), go * (0.0 - q), gi * r], axis=2)
-    slopes = np.stack(
-        [price * dt / go_safe, (price + extra) * dt / go_safe, (price + extra) * dt / gi_safe],
-        axis=2,
+    starts = _step_major([go * p_lo, go * q, np.zeros_like(q)])
+    lengths = _step_major([go * (q - p_lo), go * (0.0 - q), gi * r])
+    slopes = _step_major(
+        [price * dt / go_safe, (price + extra) * dt / go_safe, (price + extra) * dt / gi_safe]
     )
     return starts, np.maximum(lengths, 0.0), slopes
+
+
+def _step_major(parts: list[np.ndarray]) -> np.ndarray:
+    """(B, N) arrays as one (N, len(parts), B) array, so that a step's rows are contiguous."""
+    return np.stack([p.T for p in parts], axis=1)
 
 
 class _Segments:
     """Convex piecewise-linear functions of ``V``, one per row: the leftmost point ``lo`` and
     the segments in slope order, each as its slope and its right end relative to ``lo``
     (``ends``, nondecreasing). The last used segment is a sentinel of slope ``inf`` and
-    length 0. Every operation is a few contiguous passes over the used columns."""
+    length 0. Stored slot-major, ``(slots, rows)``: every operation is a few passes over the
+    used slots, each a contiguous block, and the counts along the slots are sums of whole
+    rows of ``rows`` values (1.3-1.6 times faster than row-major, measured)."""
 
     def __init__(self, rows: int, slots: int) -> None:
         self.lo = np.zeros(rows)
         self.floor = np.zeros(rows)  # the domain's left end (``lo`` less what was merged)
-        self.slopes = np.full((rows, slots), np.inf)
-        self.ends = np.zeros((rows, slots))
+        self.slopes = np.full((slots, rows), np.inf)
+        self.ends = np.zeros((slots, rows))
         self.used = 1
         self.rows = np.arange(rows)
-        self.idx = np.arange(slots)
+        self.idx = np.arange(slots)[:, None]
 
     def move(self, by: np.ndarray) -> None:
         self.lo += by
         self.floor += by
 
+    def _at(self, count: np.ndarray) -> np.ndarray:
+        """The right end of segment ``count - 1`` of each row (0 where ``count`` is 0)."""
+        return np.where(count > 0, self.ends[np.maximum(count - 1, 0), self.rows], 0.0)
+
     def crossing(self, slope: np.ndarray) -> np.ndarray:
         """The left end of the first segment whose slope is not below ``slope``."""
-        count = (self.slopes[:, : self.used] < slope[:, None]).sum(axis=1)
-        return self.lo + np.where(count > 0, self.ends[self.rows, count - 1], 0.0)
+        return self.lo + self._at((self.slopes[: self.used] < slope).sum(axis=0))
 
     def _shift(self, pos: np.ndarray, grow: np.ndarray | float) -> None:
-        """Open a slot at ``pos`` (the segments from ``pos`` on move one right, their ends
-        grown by ``grow``)."""
+        """Open a slot at ``pos`` (the segments from ``pos`` on move one on, their ends grown
+        by ``grow``)."""
         u = self.used
-        after = self.idx[1 : u + 1][None, :] > pos[:, None]
-        self.slopes[:, 1 : u + 1] = np.where(after, self.slopes[:, :u], self.slopes[:, 1 : u + 1])
-        grown = self.ends[:, :u] + (grow[:, None] if isinstance(grow, np.ndarray) else grow)
-        self.ends[:, 1 : u + 1] = np.where(after, grown, self.ends[:, 1 : u + 1])
+        after = self.idx[1 : u + 1] > pos
+        np.copyto(self.slopes[1 : u + 1], self.slopes[:u], where=after)  # (overlap-safe)
+        np.copyto(self.ends[1 : u + 1], self.ends[:u] + grow, where=after)
         self.used = u + 1
 
-    def _end_before(self, pos: np.ndarray) -> np.ndarray:
-        return np.where(pos > 0, self.ends[self.rows, np.maximum(pos - 1, 0)], 0.0)
-
     def insert(self, slope: np.ndarray, length: np.ndarray) -> None:
-        pos = (self.slopes[:, : self.used] < slope[:, None]).sum(axis=1)
-        before = self._end_before(pos)
+        pos = (self.slopes[: self.used] < slope).sum(axis=0)
+        before = self._at(pos)
         self._shift(pos, length)
-        self.slopes[self.rows, pos] = slope
-        self.ends[self.rows, pos] = before + length
+        self.slopes[pos, self.rows] = slope
+        self.ends[pos, self.rows] = before + length
 
     def clip(self, low: np.ndarray, high: np.ndarray) -> np.ndarray:
         """Keep ``low <= V <= high``; False for rows where nothing is left. A ``high`` inside
         the merged part leaves only merged segments (all counted): ``lo`` moves to it."""
         u = self.used
-        total = self.ends[:, u - 1]
+        total = self.ends[u - 1]
         feasible = (high >= self.floor - 1e-9) & (low <= self.lo + total + 1e-9)
         floor = np.maximum(self.floor, low)
         lo = np.maximum(self.lo, low)
         lo = np.where(high < lo, np.maximum(high, floor), lo)
         lo = np.where(feasible, lo, self.lo)
         room = np.maximum(high - lo, 0.0)
-        self.ends[:, :u] = np.clip(self.ends[:, :u] - (lo - self.lo)[:, None], 0.0, room[:, None])
+        self.ends[:u] = np.clip(self.ends[:u] - (lo - self.lo), 0.0, room)
         self.lo = lo
         self.floor = np.where(feasible, np.minimum(floor, lo), self.floor)
         return feasible
@@ -243,28 +265,25 @@ class _Segments:
         u = self.used
         if u < 2:
             return
-        slopes, ends = self.slopes[:, : u - 1], self.ends[:, : u - 1]  # without the sentinel
-        begins = np.concatenate([np.zeros((len(ends), 1)), ends[:, :-1]], axis=1)
-        lo = self.lo[:, None]
-        merge = (slopes < low[:, None]) & (lo + ends <= left[:, None])
-        merge = np.logical_and.accumulate(merge, axis=1)
-        cut = (slopes >= high[:, None]) & (lo + begins >= right[:, None])
-        cut = np.logical_and.accumulate(cut[:, ::-1], axis=1)[:, ::-1]
+        slopes, ends = self.slopes[: u - 1], self.ends[: u - 1]  # without the sentinel
+        begins = np.concatenate([np.zeros((1, len(self.rows))), ends[:-1]], axis=0)
+        merge = (slopes < low) & (self.lo + ends <= left)
+        merge = np.logical_and.accumulate(merge, axis=0)
+        cut = (slopes >= high) & (self.lo + begins >= right)
+        cut = np.logical_and.accumulate(cut[::-1], axis=0)[::-1]
         keep = ~merge & ~cut & (ends > begins)
-        merged = merge.sum(axis=1)
-        length = np.where(merged > 0, ends[self.rows, np.maximum(merged - 1, 0)], 0.0)
-        count = keep.sum(axis=1)
+        length = self._at(merge.sum(axis=0))
+        count = keep.sum(axis=0)
         width = int(count.max(initial=0)) + 1
-        place = np.cumsum(keep, axis=1) - 1
-        rows, cols = np.nonzero(keep)
-        new_slopes = np.full((len(ends), width), np.inf)
-        new_ends = np.zeros((len(ends), width))
-        new_slopes[rows, place[rows, cols]] = slopes[rows, cols]
-        new_ends[rows, place[rows, cols]] = ends[rows, cols] - length[rows]
-        total = np.where(count > 0, new_ends[self.rows, np.maximum(count - 1, 0)], 0.0)
-        new_ends = np.where(self.idx[None, :width] < count[:, None], new_ends, total[:, None])
-        self.slopes[:, :width] = new_slopes
-        self.ends[:, :width] = new_ends
+        place = np.cumsum(keep, axis=0) - 1
+        slots, rows = np.nonzero(keep)
+        new_slopes = np.full((width, len(self.rows)), np.inf)
+        new_ends = np.zeros((width, len(self.rows)))
+        new_slopes[place[slots, rows], rows] = slopes[slots, rows]
+        new_ends[place[slots, rows], rows] = ends[slots, rows] - length[rows]
+        total = np.where(count > 0, new_ends[np.maximum(count - 1, 0), self.rows], 0.0)
+        self.slopes[:width] = new_slopes
+        self.ends[:width] = np.where(self.idx[:width] < count, new_ends, total)
         self.lo = self.lo + length
         self.used = width
 
@@ -272,11 +291,10 @@ class _Segments:
         """Add ``change`` to the slopes left (or right) of ``at``, splitting the segment there."""
         u = self.used
         d = at - self.lo
-        pos = np.minimum((self.ends[:, :u] < d[:, None]).sum(axis=1), u - 1)
-        cut = np.clip(d, self._end_before(pos), self.ends[self.rows, pos])
+        pos = np.minimum((self.ends[:u] < d).sum(axis=0), u - 1)
+        cut = np.clip(d, self._at(pos), self.ends[pos, self.rows])
         self._shift(pos, 0.0)
-        self.ends[self.rows, pos] = cut
-        side = self.idx[None, : self.used] <= pos[:, None]
-        if not left:
-            side = ~side
-        self.slopes[:, : self.used] += np.where(side, change[:, None], 0.0)
+        self.ends[pos, self.rows] = cut
+        side = self.idx[: self.used] <= pos if left else self.idx[: self.used] > pos
+        used = self.slopes[: self.used]
+        np.add(used, change, out=used, where=side)

@@ -22,7 +22,7 @@ import numpy as np
 from flexhub.agent.optimize.chain import allowed_feedback
 from flexhub.agent.optimize.devices import EV, HeatPump, Horizon, WaterHeater
 from flexhub.agent.optimize.schedule import UnmetTarget
-from flexhub.agent.optimize.stack import StoreArrays
+from flexhub.agent.optimize.stack import StoreArrays, by_site
 
 TOL = 1e-6
 
@@ -39,15 +39,19 @@ def unmet(
     site_ids: list[str],
     fixed: np.ndarray,
     limit: np.ndarray,
+    drawn: np.ndarray | None = None,
+    locations: bool = True,
 ) -> list[UnmetTarget]:
-    """``targets[i]``: (what the soft limits are, unit) of device ``i``."""
+    """``targets[i]``: (what the soft limits are, unit) of device ``i``; ``drawn``: what all
+    devices of each location draw (L, N; default: the sum of ``power``, when these are all of
+    them); ``locations``: report the locations over their limits too (``over_limits``, which
+    needs all their devices: a caller that splits the devices calls it on its own)."""
     dt = horizon.dt
-    clock = [t.astimezone(ZoneInfo(horizon.zone)).strftime("%H:%M") for t in horizon.times()]
-    clock.append(horizon.end.astimezone(ZoneInfo(horizon.zone)).strftime("%H:%M"))
+    clock = _clock(horizon)
     states = a.trajectory(power, dt)
     miss = a.misses(states)
-    drawn = np.zeros_like(fixed)
-    np.add.at(drawn, site, power)
+    if drawn is None:
+        drawn = by_site(site, power, len(fixed))
     out: list[UnmetTarget] = []
 
     rows = np.nonzero(miss.max(axis=1) > TOL)[0]
@@ -97,12 +101,33 @@ def unmet(
             target, unit = targets[i]
             out.append(UnmetTarget(ids[i], target, short, unit, reason))
 
+    if locations:
+        out += over_limits(horizon, prices, a, site, site_ids, fixed, limit, drawn)
+    return out
+
+
+def over_limits(
+    horizon: Horizon,
+    prices: np.ndarray,
+    a: StoreArrays,
+    site: np.ndarray,
+    site_ids: list[str],
+    fixed: np.ndarray,
+    limit: np.ndarray,
+    drawn: np.ndarray,
+) -> list[UnmetTarget]:
+    """The locations over their limits (``a``, ``site``: all their devices; ``drawn``: what
+    those devices draw per location), each at its worst step."""
+    clock = _clock(horizon)
     load = fixed + drawn
-    for s in np.nonzero((load - limit).max(axis=1, initial=0.0) > TOL)[0]:
+    sites = np.nonzero((load - limit).max(axis=1, initial=0.0) > TOL)[0]
+    rows = np.nonzero(np.isin(site, sites))[0]
+    feed = allowed_feedback(prices)
+    out = []
+    for s in sites.tolist():
         k = int(np.argmax(load[s] - limit[s]))
-        members = site == s
-        feed = allowed_feedback(prices)[k]
-        least = float(np.where(feed, a.p_min[members, k], 0.0).sum())
+        members = rows[site[rows] == s]
+        least = float(np.where(feed[k], a.p_min[members, k], 0.0).sum())
         if fixed[s, k] > limit[s, k] + TOL:
             why = (
                 f"the uncontrolled load alone is {fixed[s, k]:.2f} kW at {clock[k]} against the "
@@ -117,6 +142,12 @@ def unmet(
         over = float(load[s, k] - limit[s, k])
         out.append(UnmetTarget(site_ids[s], "location limit", round(over, 6), "kW", why))
     return out
+
+
+def _clock(horizon: Horizon) -> list[str]:
+    """The local clock time of each step's start, and of the end."""
+    zone = ZoneInfo(horizon.zone)
+    return [t.astimezone(zone).strftime("%H:%M") for t in [*horizon.times(), horizon.end]]
 
 
 def _full(a: StoreArrays, dt: float, cap: np.ndarray | None = None) -> np.ndarray:

@@ -11,7 +11,12 @@ How a request is solved:
    location's limit is handed to its device as a cap on power when the device is alone behind
    its meter.
 3. A location with a limit and several devices is coupled. If the devices' own optima keep its
-   limit at every step, they are its optimum (the coupled problem only adds that limit). The
+   limit at every step, they are its optimum (the coupled problem only adds that limit). Else
+   the problem is made smaller, exactly (``_reduce``): a device whose own optimum draws its
+   least at every limited step keeps it (it is part of an optimum of the coupled problem) and
+   counts as fixed load; a device then left alone at its location goes to the chain DP under
+   the cap the limit leaves it. (At 100,000 resources of ``bench/optimize.py``: 8,074 devices
+   at 3,083 coupled locations become 4,765 for the LP, 957 for the chain.) The
    others go to HiGHS (``lp``): one LP per chunk of locations, blocks stacked diagonally,
    chunks solved in parallel processes, each within what is left of ``time_limit``. A chunk
    without an optimum in time gets ``lp.fallback`` (own optima scaled into the limit, two-way
@@ -27,16 +32,21 @@ method                                 time        note
 ``Device.store()`` one by one          24-210 µs   why ``stack`` builds arrays per device type
 ``stack`` (arrays per type)            4-6 µs      one ``attrgetter`` call a device
 knapsack (EV, no V2G)                  ~1 µs       one argsort shared by the fleet
-chain DP, chunks of 1,000              30-60 µs    heat pumps the most (two soft limits a step);
-                                                   chunks of 250: 55-80, of 4,000: 40-70 µs;
-                                                   compacting every step: 1.5x slower, every
-                                                   4 steps: 15-25 % faster than never
+chain DP, chunks of 1,000              15-30 µs    heat pumps the most (two soft limits a step);
+                                                   segments slot-major, per-step arrays
+                                                   step-major: 2-2.5x faster than row-major
+                                                   (30-70 µs); chunks of 500: 10 % slower,
+                                                   2,000-4,000: the same; compacting every 3,
+                                                   6 or 8 steps: 5-15 % slower than every 4
 scipy ``linprog`` per device           ~6 ms       with the tests' model built in Python
 HiGHS (highspy) per device             1.7-3 ms    one model a device (``bench/optimize.py``)
-HiGHS, 10 locations a model            0.5-0.6 ms  the choice for coupled locations; 1 a model:
+HiGHS, 10 locations a model            0.27 ms     the choice for coupled locations; 1 a model:
                                                    1.5 ms, 50: 1.1 ms; presolve on: 1.5x, IPM:
                                                    2.5-4x slower; a warm-started basis cuts the
-                                                   iterations by 4-5x but not the time
+                                                   iterations by 4-5x but not the time; dual
+                                                   simplex with Devex pricing, unscaled (the
+                                                   default, steepest edge on a scaled model:
+                                                   0.44 ms on the same 59 LPs)
 ====================================  ==========  =============================================
 
 The arrays are built in this process, then the worker processes are forked and solve chunks
@@ -45,29 +55,52 @@ share, was measured slower (100,000 resources: building the arrays took 3.8 s in
 against 1.4 s here, as touching the request's 150,000 Python objects in forked children copies
 their pages).
 
+The workers write the schedules of the chain and knapsack jobs into one array in anonymous
+shared memory (an ``mmap`` made before the fork) and read it again for the reasons, instead of
+pickling each chunk's schedule back and the fleet's schedules out again; an LP chunk's schedule
+is still returned (it is small, and after a time-out the caller writes the fallback in its
+place, which a late worker must not overwrite). Measured at 100,000 resources of
+``bench/optimize.py`` (2026-12-02, load average 0.7 on the 2 cores; cProfile first, in one
+process: 3.8 s of CPU, HiGHS's own run 1.1 s, the chain DP 1.4 s, the arrays 0.74 s of which
+``np.fromiter`` over the request's objects 0.44 s, the reasons 0.28 s): with two workers,
+2.8 s wall and 4.4 s of CPU before (the pickled schedules and 155,000 page faults against
+33,000 in one process), 2.35-2.43 s and 3.8-3.9 s after, 113,000 page faults; freezing the
+garbage collector before the fork (``gc.freeze``) changed nothing measurable. The LP phase is
+HiGHS itself: building the 213 models of that fleet takes 0.13 s of the LP phase's 1.2 s.
+
+Concurrent calls. Each call keeps what its workers read under its own key of ``_SHARED`` (its
+workers are forked after it is set and see only that entry's objects by their key) and its
+own pool, so calls from several threads at once each get their own optimum (tested). The agent
+still serializes its calls (``agent/events.py``), and that is the right design: a call already
+uses every core (two workers on a 2-core machine), so two calls at once would each take about
+twice as long, delaying the first answer for no gain in the second, and each call's fork would
+copy the pages of the other's fleet. ``last_stats`` is that of the last call to begin.
+
 The chain DP was chosen over a greedy with an optimality certificate because it is exact for
 every single store (both soft bands, hard ranges, per-step caps, two-way devices) with one code
-path, and over HiGHS per device because it is 30-60 times faster; its cost grows with the
+path, and over HiGHS per device because it is 60-100 times faster; its cost grows with the
 number of breakpoints of the value function, ``O(N)`` a step for the thermal stores. At 100,000
-resources the coupled LPs, the chain DP and building the arrays dominate, in that order (the
-README has the figures of whole fleets).
+resources the coupled LPs, the chain DP and building the arrays (serial, in this process)
+dominate, about equally (the README has the figures of whole fleets).
 """
 
 from __future__ import annotations
 
+import itertools
 import logging
-import multiprocessing
+import mmap
 import os
 import time
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
+from operator import attrgetter
 
 import numpy as np
 
 from flexhub.agent.optimize import chain, explain, knapsack, lp
 from flexhub.agent.optimize.devices import EV, FixedLoad, HeatPump, WaterHeater
+from flexhub.agent.optimize.pool import WorkerPool
 from flexhub.agent.optimize.schedule import ScheduleRequest, ScheduleResult, UnmetTarget
-from flexhub.agent.optimize.stack import StoreArrays, fixed_profiles, stack
+from flexhub.agent.optimize.stack import StoreArrays, by_site, fixed_profiles, stack
 
 log = logging.getLogger(__name__)
 TOL = 1e-7
@@ -79,6 +112,8 @@ class Stats:
     chain: int = 0
     lp_locations: int = 0
     lp_devices: int = 0
+    settled: int = 0  # devices of coupled locations that keep their own optimum
+    chain_alone: int = 0  # devices of coupled locations left alone there: chain under a cap
     fallback_locations: int = 0
     seconds: dict[str, float] = field(default_factory=dict)  # wall time of each phase
 
@@ -90,7 +125,9 @@ class Stats:
     def __str__(self) -> str:
         text = (
             f"optimizer: knapsack {self.knapsack}, chain {self.chain}, "
-            f"lp {self.lp_devices} devices at {self.lp_locations} locations"
+            f"lp {self.lp_devices} devices at {self.lp_locations} locations "
+            f"(coupled locations: {self.settled} devices kept their own optimum, "
+            f"{self.chain_alone} were left alone under a cap)"
         )
         if self.fallback_locations:
             text += f", fallback at {self.fallback_locations} locations (time limit)"
@@ -156,9 +193,10 @@ class Optimizer:
         cap[rows] = (problem.limit - problem.fixed)[problem.site[rows]]
 
         power = np.zeros((a.size, h.steps))
-        evs = np.nonzero([type(d) is EV for d in problem.devices])[0]
+        evs = np.arange(*problem.kinds[EV].indices(a.size)) if EV in problem.kinds else []
+        evs = np.asarray(evs, dtype=int)
         by_knapsack = np.zeros(a.size, dtype=bool)
-        by_knapsack[evs[knapsack.applies(a.take(evs))]] = True
+        by_knapsack[evs[knapsack.applies(a.rows(evs))]] = True
         by_chain = np.nonzero(~by_knapsack)[0]
         # chunks of one shape: the DP keeps the segments any row of a chunk needs
         shape = (
@@ -171,57 +209,117 @@ class Optimizer:
         unsolved = np.zeros(a.size, dtype=bool)
 
         t = stats.lap("arrays", t)
-        _SHARED.update(problem=problem, prices=prices, dt=dt, cap=cap, big=big, horizon=h)
         workers = self.workers if a.size >= self.parallel_from else 1
-        with _Pool(workers) as pool:  # forked now: the workers see ``_SHARED``
-            t = stats.lap("processes", t)
-            rows = np.nonzero(by_knapsack)[0]
-            knapsacks = pool.submit(_knapsack_job, rows)
-            parts = _split(by_chain, self.chunk)
-            for part, (p, ok) in zip(parts, pool.map(_chain_job, parts), strict=True):
-                power[part] = p
-                unsolved[part] = ~ok
-            power[rows] = knapsacks.result()
-            t = stats.lap("knapsack and chain", t)
-
-            drawn = np.zeros_like(problem.fixed)
-            np.add.at(drawn, problem.site, power)
-            over = ((drawn + problem.fixed) > problem.limit + TOL).any(axis=1)
-            coupled = limited & (sizes > 1) & over
-            coupled |= np.bincount(problem.site, weights=unsolved, minlength=len(sizes)) > 0
-            sites = np.nonzero(coupled)[0]
-            stats.lp_locations = len(sites)
-            stats.lp_devices = int(sizes[sites].sum())
-            chunks = _split(sites, self.lp_chunk)
-            futures = [pool.submit(_lp_job, part, deadline) for part in chunks]
-            for part, future in zip(chunks, futures, strict=True):
-                try:
-                    members, result = future.result(timeout=max(deadline - time.monotonic(), 0) + 5)
-                except TimeoutError:
-                    members, result = problem.members(part), None
-                if result is None:
-                    stats.fallback_locations += len(part)
-                    block = problem.block(part, members)
-                    result = lp.fallback(block, power[members], dt)
-                power[members] = result
-            t = stats.lap("lp", t)
-            halves = np.array_split(np.arange(len(problem.site_ids)), workers)
-            members = [problem.members(sites) for sites in halves]
-            jobs = [
-                pool.submit(_explain_job, sites, rows, power[rows])
-                for sites, rows in zip(halves, members, strict=True)
-                if len(sites)
-            ]
-            unmet = [u for job in jobs for u in job.result()]
-            t = stats.lap("explain", t)
-        _SHARED.clear()
+        # this call's own entry (a call in another thread has its own): what the workers,
+        # forked at the pool's first job, read; the schedules they write (``power``: shared
+        # memory when they are processes, so nothing big is pickled back)
+        key = next(_CALLS)
+        power = _shared_zeros((a.size, h.steps)) if workers > 1 else power
+        _SHARED[key] = dict(
+            problem=problem, prices=prices, dt=dt, cap=cap, big=big, horizon=h, power=power
+        )
+        try:
+            with WorkerPool(workers) as pool:
+                unmet = self._solve(
+                    pool,
+                    key,
+                    by_knapsack=by_knapsack,
+                    by_chain=by_chain,
+                    unsolved=unsolved,
+                    limited=limited,
+                    sizes=sizes,
+                    deadline=deadline,
+                    stats=stats,
+                    workers=workers,
+                    since=t,
+                )
+            power = np.array(power) if workers > 1 else power  # private memory for the answer
+        finally:
+            del _SHARED[key]
         ids = problem.ids
         cost = float((power @ prices).sum() * dt)
+        t = time.perf_counter()
         result = ScheduleResult(
             power_kw=dict(zip(ids, power, strict=True)), unmet=unmet, cost=cost, solver=str(stats)
         )
         stats.lap("result", t)
         return result
+
+    def _solve(
+        self,
+        pool: WorkerPool,
+        key: int,
+        *,
+        by_knapsack: np.ndarray,
+        by_chain: np.ndarray,
+        unsolved: np.ndarray,
+        limited: np.ndarray,
+        sizes: np.ndarray,
+        deadline: float,
+        stats: Stats,
+        workers: int,
+        since: float,
+    ) -> list[UnmetTarget]:
+        """The phases after the arrays (see ``_schedule``), on the call's entry ``key`` of
+        ``_SHARED`` (the problem and prices are read there); the schedules go to its shared
+        ``power``; returns the unmet targets."""
+        s = _SHARED[key]
+        problem, prices = s["problem"], s["prices"]
+        power, h, a = s["power"], s["horizon"], problem.stores
+        dt = s["dt"]
+        t = stats.lap("processes", since)
+        rows = np.nonzero(by_knapsack)[0]
+        knapsacks = pool.submit(_knapsack_job, key, rows)
+        parts = _split(by_chain, self.chunk)
+        jobs = [(key, part) for part in parts]
+        for part, ok in zip(parts, pool.map(_chain_job, jobs), strict=True):
+            unsolved[part] = ~ok
+        knapsacks.result()
+        t = stats.lap("knapsack and chain", t)
+
+        drawn = by_site(problem.site, power, len(problem.site_ids))
+        over = ((drawn + problem.fixed) > problem.limit + TOL).any(axis=1)
+        coupled = limited & (sizes > 1) & over
+        coupled |= np.bincount(problem.site, weights=unsolved, minlength=len(sizes)) > 0
+        sites = np.nonzero(coupled)[0]
+        sites, alone, extra, settled = _reduce(problem, sites, power, unsolved, prices)
+        room = (problem.limit - problem.fixed - extra)[problem.site[alone]]
+        by_cap = pool.submit(_capped_job, key, alone, room) if len(alone) else None
+        chunks = _split(sites, self.lp_chunk)
+        members = [m[~settled[m]] for m in map(problem.members, chunks)]
+        stats.lp_locations, stats.chain_alone = len(sites), len(alone)
+        stats.lp_devices, stats.settled = sum(map(len, members)), int(settled.sum())
+        futures = [
+            pool.submit(_lp_job, key, part, rows, extra[part], deadline)
+            for part, rows in zip(chunks, members, strict=True)
+        ]
+        if by_cap is not None:  # a cap changes no hard limit: these are all solved
+            p, ok = by_cap.result()
+            power[alone[ok]] = p[ok]
+        for part, rows, future in zip(chunks, members, futures, strict=True):
+            try:
+                result = future.result(timeout=max(deadline - time.monotonic(), 0) + 5)
+            except TimeoutError:
+                result = None
+            if result is None:
+                stats.fallback_locations += len(part)
+                block = problem.block(part, rows, extra[part])
+                result = lp.fallback(block, power[rows], dt)
+            power[rows] = result
+        t = stats.lap("lp", t)
+        drawn = by_site(problem.site, power, len(problem.site_ids))
+        bounds = np.linspace(0, a.size, workers + 1).astype(int)
+        jobs = [
+            pool.submit(_explain_job, key, lo, hi, drawn)
+            for lo, hi in zip(bounds[:-1], bounds[1:], strict=True)
+            if hi > lo
+        ]
+        over = explain.over_limits(
+            h, prices, a, problem.site, problem.site_ids, problem.fixed, problem.limit, drawn
+        )
+        unmet = [u for job in jobs for u in job.result()] + over
+        stats.lap("explain", t)
+        return unmet
 
 
 def _safe(request: ScheduleRequest, prices: np.ndarray, exc: Exception) -> ScheduleResult:
@@ -267,61 +365,115 @@ def _split(items: np.ndarray, size: int) -> list[np.ndarray]:
     return [items[i : i + size] for i in range(0, len(items), size)]
 
 
-# What the worker processes need, set before they are forked (so nothing big is pickled):
-# the problem, prices, dt, the per-device caps and the overload price.
-_SHARED: dict = {}
+# What the worker processes read, by call (``next(_CALLS)``), set before they are forked at the
+# pool's first job, so nothing big is pickled: the problem, prices, dt, the per-device caps,
+# the overload price, the horizon and ``power``, where the chain and knapsack jobs write their
+# schedules (shared memory when the workers are processes). Each call has its own entry, so
+# calls from several threads do not mix (see the module docstring).
+_SHARED: dict[int, dict] = {}
+_CALLS = itertools.count()
 
 
-def _chain_job(rows: np.ndarray):
-    s = _SHARED
-    return chain.solve(
-        s["problem"].stores.take(rows), s["prices"], s["dt"], s["cap"][rows], s["big"]
+def _shared_zeros(shape: tuple[int, int]) -> np.ndarray:
+    """A zero float array in anonymous shared memory: what a forked worker writes to it, the
+    parent sees (an anonymous ``mmap`` is shared across ``fork``)."""
+    size = max(int(np.prod(shape)), 1) * 8
+    return np.frombuffer(mmap.mmap(-1, size), dtype=float, count=int(np.prod(shape))).reshape(shape)
+
+
+def _chain_job(job: tuple[int, np.ndarray]) -> np.ndarray:
+    """The chain DP of the rows of ``job`` (a call's key, rows) under their caps, written to
+    the call's ``power``; returns the mask of rows solved."""
+    key, rows = job
+    s = _SHARED[key]
+    power, ok = chain.solve(
+        s["problem"].stores.rows(rows), s["prices"], s["dt"], s["cap"][rows], s["big"]
     )
+    _put(s["power"], rows, power)
+    return ok
 
 
-def _knapsack_job(rows: np.ndarray) -> np.ndarray:
-    s = _SHARED
-    return knapsack.solve(s["problem"].stores.take(rows), s["prices"], s["dt"], s["cap"][rows])
+def _capped_job(key: int, rows: np.ndarray, cap: np.ndarray):
+    """The chain DP of ``rows`` under ``cap``: (power, mask of rows solved)."""
+    s = _SHARED[key]
+    return chain.solve(s["problem"].stores.rows(rows), s["prices"], s["dt"], cap, s["big"])
 
 
-def _explain_job(sites: np.ndarray, rows: np.ndarray, power: np.ndarray):
-    """The unmet targets of the devices and locations at ``sites`` (``rows``: their devices,
-    ``power``: their schedules)."""
-    s = _SHARED
+def _knapsack_job(key: int, rows: np.ndarray) -> None:
+    s = _SHARED[key]
+    a = s["problem"].stores.rows(rows)
+    _put(s["power"], rows, knapsack.solve(a, s["prices"], s["dt"], s["cap"][rows]))
+
+
+def _put(power: np.ndarray, rows: np.ndarray, values: np.ndarray) -> None:
+    if len(rows) and rows[-1] - rows[0] + 1 == len(rows):  # one ascending run: a slice
+        power[int(rows[0]) : int(rows[-1]) + 1] = values
+    else:
+        power[rows] = values
+
+
+def _explain_job(key: int, lo: int, hi: int, drawn: np.ndarray):
+    """The unmet targets of the devices in rows ``lo:hi`` (``drawn``: what each location's
+    devices draw)."""
+    s = _SHARED[key]
     pr = s["problem"]
-    renumber = np.full(len(pr.site_ids), -1)
-    renumber[sites] = np.arange(len(sites))
-    listed = rows.tolist()
     return explain.unmet(
         s["horizon"],
         s["prices"],
-        [pr.ids[i] for i in listed],
-        [pr.devices[i] for i in listed],
-        [pr.targets[i] for i in listed],
-        pr.stores.take(rows),
-        power,
-        renumber[pr.site[rows]],
-        [pr.site_ids[i] for i in sites.tolist()],
-        pr.fixed[sites],
-        pr.limit[sites],
+        pr.ids[lo:hi],
+        pr.devices[lo:hi],
+        pr.targets[lo:hi],
+        pr.stores.view(slice(lo, hi)),
+        s["power"][lo:hi],
+        pr.site[lo:hi],
+        pr.site_ids,
+        pr.fixed,
+        pr.limit,
+        drawn,
+        locations=False,
     )
 
 
-def _lp_job(sites: np.ndarray, deadline: float):
-    """The optimal power of the devices at ``sites`` (their rows, and None if no optimum came
-    before ``deadline``, on ``time.monotonic``)."""
-    s = _SHARED
-    members = s["problem"].members(sites)
+def _lp_job(key: int, sites: np.ndarray, rows: np.ndarray, extra: np.ndarray, deadline: float):
+    """The optimal power of the devices ``rows`` at ``sites`` (whose other devices draw
+    ``extra`` there), or None if no optimum came before ``deadline`` (``time.monotonic``).
+    Returned, not written to ``power``: after a time-out the caller writes the fallback."""
+    s = _SHARED[key]
     left = deadline - time.monotonic()
     if left <= 0:
-        return members, None
+        return None
     try:
-        block = s["problem"].block(sites, members)
+        block = s["problem"].block(sites, rows, extra)
         power, _ = lp.solve(block, s["prices"], s["dt"], s["big"], left)
     except Exception:
         log.exception("HiGHS failed on a chunk of locations")
-        return members, None
-    return members, power
+        return None
+    return power
+
+
+def _reduce(problem, sites, power, unsolved, prices):
+    """Coupled locations made smaller, exactly: a device whose own optimum draws its least
+    power (``chain.lowest_power``) at every step its location limits is part of an optimum
+    of the coupled problem too (any schedule of the location stays within the limit and no
+    dearer with that device's own optimum in place of its schedule), so it keeps it and counts
+    as fixed load. Returns the locations left for the LP (two devices or more, or a device the
+    chain could not solve), the rows of the devices left alone at their location (the chain
+    solves them under the cap that the limit leaves), the fixed power added per location
+    (L, N) and a mask of the devices that keep their own optimum (B,)."""
+    rows = problem.members(sites)
+    site = problem.site[rows]
+    limited = np.isfinite(problem.limit[site])
+    least = chain.lowest_power(problem.stores.take(rows), prices)
+    settled = ((power[rows] <= least + TOL) | ~limited).all(axis=1) & ~unsolved[rows]
+    extra = by_site(site[settled], power[rows[settled]], len(problem.site_ids))
+    free = rows[~settled]
+    left = np.bincount(problem.site[free], minlength=len(problem.site_ids))
+    failed = np.bincount(problem.site[free], weights=unsolved[free], minlength=len(left)) > 0
+    single = (left == 1) & ~failed
+    alone = free[single[problem.site[free]]]
+    mask = np.zeros(len(power), dtype=bool)
+    mask[rows[settled]] = True
+    return sites[(left[sites] > 1) | failed[sites]], alone, extra, mask
 
 
 @dataclass
@@ -334,45 +486,49 @@ class _Problem:
     site_ids: list[str]
     fixed: np.ndarray  # (L, N)
     limit: np.ndarray  # (L, N), inf = none
+    kinds: dict[type, slice] = field(default_factory=dict)  # the rows of each device type
     _order: np.ndarray | None = None
     _starts: np.ndarray | None = None
 
     @classmethod
     def of(cls, request: ScheduleRequest) -> _Problem:
         h = request.horizon
-        site_index: dict[str, int] = {}
-        number = site_index.setdefault
-        by_kind: dict[type, tuple[list, list, list]] = {}
-        loads, load_site = [], []
-        for r in request.resources:
-            s = number(r.location_id, len(site_index))
-            kind = type(r.device)
-            if kind is FixedLoad:
-                loads.append(r.device)
-                load_site.append(s)
-                continue
-            group = by_kind.get(kind)
-            if group is None:
-                group = by_kind[kind] = ([], [], [])
-            group[0].append(r.resource_id)
-            group[1].append(r.device)
-            group[2].append(s)
-        # one block of rows per device type: ``stack`` then copies slices
-        ids = [i for g in by_kind.values() for i in g[0]]
-        devices = [d for g in by_kind.values() for d in g[1]]
-        site = [x for g in by_kind.values() for x in g[2]]
-        site_ids = list(site_index)
-        fixed = np.zeros((len(site_ids), h.steps))
-        if loads:
-            np.add.at(fixed, np.array(load_site), fixed_profiles(loads, h))
+        resources = request.resources
+        ids, locs, devices = (
+            [*map(attrgetter(name), resources)] for name in ("resource_id", "location_id", "device")
+        )
+        site_ids = list(dict.fromkeys(locs))
+        site_index = {loc: i for i, loc in enumerate(site_ids)}
+        site = np.fromiter(map(site_index.__getitem__, locs), dtype=int, count=len(locs))
+        types = [*map(type, devices)]
+        kind_index = {kind: i for i, kind in enumerate(dict.fromkeys(types))}
+        kind = np.fromiter(map(kind_index.__getitem__, types), dtype=int, count=len(types))
+        is_load = kind == kind_index.get(FixedLoad, -1)
+        loads = np.nonzero(is_load)[0]
+        # one block of rows per device type (in the order types first appear): ``stack`` then
+        # fills slices
+        rows = np.nonzero(~is_load)[0]
+        rows = rows[np.argsort(kind[rows], kind="stable")].tolist()
+        profiles = fixed_profiles([devices[i] for i in loads.tolist()], h)
+        fixed = by_site(site[loads], profiles, len(site_ids))
         limit = np.full((len(site_ids), h.steps), np.inf)
         known = [loc for loc in request.location_limits if loc in site_index]
         if known:
             values = np.array([request.location_limits[loc] for loc in known], dtype=float)
             limit[[site_index[loc] for loc in known]] = np.where(np.isnan(values), np.inf, values)
+        ids = [ids[i] for i in rows]
+        devices = [devices[i] for i in rows]
         stores = stack(devices, h, request.outdoor_temperature)
-        targets = [_target(g[1][0]) for g in by_kind.values() for _ in g[1]]
-        return cls(ids, devices, targets, stores, np.array(site, dtype=int), site_ids, fixed, limit)
+        by_type = {k: _target_of(k) for k in kind_index}
+        targets = [by_type[t] for t in map(type, devices)]
+        counts = np.bincount(kind[rows], minlength=len(kind_index))
+        ends = np.cumsum(counts)
+        kinds = {
+            k: slice(int(end - n), int(end))
+            for k, n, end in zip(kind_index, counts, ends, strict=True)
+            if n and k is not FixedLoad
+        }
+        return cls(ids, devices, targets, stores, site[rows], site_ids, fixed, limit, kinds)
 
     def members(self, sites: np.ndarray) -> np.ndarray:
         """The rows of the devices at ``sites``."""
@@ -386,59 +542,25 @@ class _Problem:
             [self._order[starts[i] : starts[i + 1]] for i in sites] or [[]]
         ).astype(int)
 
-    def block(self, sites: np.ndarray, members: np.ndarray) -> lp.Block:
+    def block(
+        self, sites: np.ndarray, members: np.ndarray, extra: np.ndarray | None = None
+    ) -> lp.Block:
+        """The LP block of the devices ``members`` at ``sites``; ``extra``: more fixed load
+        there (L, N), the power of the locations' other devices."""
         renumber = np.full(len(self.site_ids), -1)
         renumber[sites] = np.arange(len(sites))
-        block = lp.Block(
-            self.stores.take(members),
-            renumber[self.site[members]],
-            self.fixed[sites],
-            self.limit[sites],
+        fixed = self.fixed[sites] if extra is None else self.fixed[sites] + extra
+        return lp.Block(
+            self.stores.take(members), renumber[self.site[members]], fixed, self.limit[sites]
         )
-        return block
 
 
-def _target(device) -> tuple[str, str]:
-    if isinstance(device, EV):
+def _target_of(kind: type) -> tuple[str, str]:
+    """What the soft limits of a device type are, and their unit."""
+    if issubclass(kind, EV):
         return "energy by departure", "kWh"
-    if isinstance(device, WaterHeater):
+    if issubclass(kind, WaterHeater):
         return "hot water temperature", "°C"
-    if isinstance(device, HeatPump):
+    if issubclass(kind, HeatPump):
         return "comfort band", "°C"
     return "state of charge", "kWh"
-
-
-class _Pool:
-    """Worker processes (forked, so nothing is imported again), or this process."""
-
-    def __init__(self, workers: int) -> None:
-        self.workers = workers
-        self.executor = None
-
-    def __enter__(self) -> _Pool:
-        if self.workers > 1 and "fork" in multiprocessing.get_all_start_methods():
-            context = multiprocessing.get_context("fork")
-            self.executor = ProcessPoolExecutor(self.workers, mp_context=context)
-        return self
-
-    def __exit__(self, *exc) -> None:
-        if self.executor is not None:
-            self.executor.shutdown(wait=True, cancel_futures=True)
-
-    def map(self, fn, jobs):
-        if self.executor is None or len(jobs) < 2:
-            return [fn(j) for j in jobs]
-        return list(self.executor.map(fn, jobs))
-
-    def submit(self, fn, *args):
-        if self.executor is None:
-            return _Done(fn(*args))
-        return self.executor.submit(fn, *args)
-
-
-class _Done:
-    def __init__(self, value) -> None:
-        self.value = value
-
-    def result(self, timeout=None):
-        return self.value

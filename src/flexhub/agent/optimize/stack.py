@@ -14,8 +14,10 @@ soft limit per state.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, fields
+from datetime import datetime
+from itertools import chain
 from operator import attrgetter
 
 import numpy as np
@@ -72,6 +74,15 @@ class StoreArrays:
     def take(self, rows: np.ndarray) -> StoreArrays:
         return StoreArrays(**{f.name: getattr(self, f.name)[rows] for f in fields(self)})
 
+    def rows(self, rows: np.ndarray) -> StoreArrays:
+        """Rows ``rows`` for reading: a view when they are one ascending run (the solvers'
+        chunks mostly are: a copy of 12 arrays a chunk costs as much as reading them), else a
+        copy."""
+        rows = np.asarray(rows)
+        if len(rows) and rows[-1] - rows[0] + 1 == len(rows) and (np.diff(rows) == 1).all():
+            return self.view(slice(int(rows[0]), int(rows[-1]) + 1))
+        return self.take(rows)
+
     @classmethod
     def concat(cls, parts: Sequence[StoreArrays]) -> StoreArrays:
         return cls(
@@ -108,10 +119,12 @@ def stack(devices: Sequence[Controllable], horizon: Horizon, outdoor=None) -> St
     n = horizon.steps
     if not devices:
         return _empty(0, n)
-    kinds = np.array([*map(type, devices)], dtype=object)
+    types = [*map(type, devices)]
+    codes = {kind: i for i, kind in enumerate(dict.fromkeys(types))}
+    code = np.fromiter(map(codes.__getitem__, types), dtype=int, count=len(types))
     groups: dict[type, np.ndarray] = {}
-    for kind in dict.fromkeys(kinds):
-        idx = np.nonzero(kinds == kind)[0]
+    for kind, c in codes.items():
+        idx = np.nonzero(code == c)[0]
         key = kind if kind in KINDS else LinearStore
         groups[key] = np.concatenate([groups[key], idx]) if key in groups else idx
     hours = horizon.local_hours()
@@ -143,17 +156,37 @@ def stack(devices: Sequence[Controllable], horizon: Horizon, outdoor=None) -> St
     return out
 
 
+def by_site(site: np.ndarray, values: np.ndarray, sites: int) -> np.ndarray:
+    """Per location, the sum of the rows of ``values`` (B, N) at it (``site``: the location of
+    each row, 0 .. ``sites`` - 1): (``sites``, N). One ``bincount``, 2.5 times faster than
+    ``np.add.at`` on a fleet."""
+    n = values.shape[1]
+    index = (np.asarray(site)[:, None] * n + np.arange(n)).ravel()
+    total = np.bincount(index, weights=values.ravel(), minlength=sites * n)
+    return total.reshape(sites, n)
+
+
 def fixed_profiles(loads: Sequence[FixedLoad], horizon: Horizon) -> np.ndarray:
     """``FixedLoad.profile`` of many loads (L, N), the local hours computed once."""
     hours = horizon.local_hours()
     out = np.zeros((len(loads), horizon.steps))
-    by_length: dict[int, list[int]] = {}
-    for i, load in enumerate(loads):
-        by_length.setdefault(len(load.power_kw), []).append(i)
-    for length, rows in by_length.items():
-        table = np.array([loads[i].power_kw for i in rows], dtype=float).reshape(len(rows), length)
-        out[rows] = table[:, hours % length]
+    _by_hour([load.power_kw for load in loads], hours, out)
     return out
+
+
+def _by_hour(profiles: Sequence[Sequence[float]], hours: np.ndarray, out: np.ndarray) -> None:
+    """``out[i, k] = profiles[i][hours[k] % len(profiles[i])]``: profiles per local hour as
+    values per step (grouped by length; ``np.fromiter`` over the chained tuples takes half
+    the time of ``np.array`` on the list of them)."""
+    lengths = np.fromiter(map(len, profiles), dtype=int, count=len(profiles))
+    for length in np.unique(lengths).tolist():
+        if length == len(profiles[0]) and (lengths == length).all():  # the common case
+            rows, group = slice(None), profiles
+        else:
+            rows = np.nonzero(lengths == length)[0]
+            group = [profiles[i] for i in rows.tolist()]
+        table = np.fromiter(chain.from_iterable(group), dtype=float, count=len(group) * length)
+        out[rows] = table.reshape(len(group), length)[:, hours % length]
 
 
 def from_stores(stores: Sequence[LinearStore], steps: int) -> StoreArrays:
@@ -190,22 +223,28 @@ def _table(group: Sequence) -> dict[str, np.ndarray]:
     """The float parameters of a group of devices of one type, one array each (one
     ``attrgetter`` call a device: a third of the time of one ``getattr`` a field)."""
     names = [f.name for f in fields(type(group[0])) if f.type in ("float", float)]
-    values = np.array([*map(attrgetter(*names), group)], dtype=float).reshape(len(group), -1)
+    get = attrgetter(*names)
+    rows = map(get, group) if len(names) > 1 else ((get(d),) for d in group)
+    count = len(group) * len(names)
+    values = np.fromiter(chain.from_iterable(rows), dtype=float, count=count)
+    values = values.reshape(len(group), -1)
     return {name: values[:, i] for i, name in enumerate(names)}
 
 
-def _step_index(horizon: Horizon, when: Sequence, up: bool) -> np.ndarray:
-    """``Horizon.index`` for many datetimes (``up``: the first step starting at or after)."""
+def _step_index(horizon: Horizon, when: Iterable[datetime], up: bool, count: int) -> np.ndarray:
+    """``Horizon.index`` for ``count`` datetimes (``up``: the first step starting at or
+    after)."""
     start = horizon.start.timestamp()
-    t = (np.array([w.timestamp() for w in when]) - start) / 3600 / horizon.dt
+    t = (np.fromiter(map(datetime.timestamp, when), dtype=float, count=count) - start) / 3600
+    t /= horizon.dt
     k = np.ceil(t - 1e-9) if up else np.floor(t + 1e-9)
     return np.clip(k, 0, horizon.steps).astype(int)
 
 
 def _evs(group: Sequence[EV], h: Horizon, a: StoreArrays) -> None:
     t = _table(group)
-    first = _step_index(h, [d.plug_in for d in group], up=True)
-    last = _step_index(h, [d.departure for d in group], up=False)
+    first = _step_index(h, map(attrgetter("plug_in"), group), True, len(group))
+    last = _step_index(h, map(attrgetter("departure"), group), False, len(group))
     ks = np.arange(h.steps)
     plugged = (ks >= first[:, None]) & (ks < last[:, None])
     cap, soc = t["capacity_kwh"], t["soc_kwh"]
@@ -229,12 +268,7 @@ def _water_heaters(
     volume = t["volume_l"]
     c = volume * WATER_KWH_PER_L_K
     drawn = np.empty((len(group), h.steps))
-    by_length: dict[int, list[int]] = {}
-    for i, d in enumerate(group):
-        by_length.setdefault(len(d.draw_l), []).append(i)
-    for length, rows in by_length.items():
-        table = np.array([group[i].draw_l for i in rows], dtype=float).reshape(len(rows), length)
-        drawn[rows] = table[:, hours % length]
+    _by_hour([d.draw_l for d in group], hours, drawn)
     drawn *= h.dt
     mix = 1 - np.minimum(drawn / volume[:, None], 1.0)
     loss = (t["loss_w_per_k"] / 1000 * h.dt / c)[:, None]

@@ -11,6 +11,8 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
+from flexhub.tasks import cancel_and_wait
+
 log = logging.getLogger(__name__)
 
 Listener = Callable[[Any], Any]
@@ -61,6 +63,4 @@ class Listeners:
                 await self._changed.wait()
 
     async def aclose(self) -> None:
-        for task in list(self._tasks):
-            task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
+        await cancel_and_wait(self._tasks)

@@ -18,7 +18,7 @@ from flexhub.platform.coordination import mappers
 from flexhub.platform.coordination.events import CHANNEL, WEBHOOKS
 from flexhub.platform.delivery.channel import Prepared
 from flexhub.platform.delivery.fanout import resolve
-from flexhub.platform.delivery.health import track
+from flexhub.platform.delivery.health import track, track_many
 from flexhub.platform.secretbox import SecretBox, SecretKeyError
 from flexhub.signing import PAYLOAD_SIGNATURE_HEADER, payload_signature
 from flexhub.store.coordination import EcEvent, EcWebhook
@@ -66,15 +66,18 @@ class CoordinationChannel:
         return out
 
     async def record(
-        self, session: AsyncSession, row: OutboxRow, attempt: DeliveryAttempt, final: bool
+        self, session: AsyncSession, results: list[tuple[OutboxRow, DeliveryAttempt, bool]]
     ) -> None:
-        hook = await session.get(EcWebhook, row.subscription_id)
-        if hook is None:
-            return
-        if attempt.succeeded:
-            hook.status = "Healthy"
-        elif final:
-            hook.status = "TimeOut" if attempt.timed_out else "Unhealthy"
-        if track(hook, attempt, final, self.disable_after, "enabled"):
-            hook.modified_at = attempt.attempted_at
-        hook.last_analyzed_at = attempt.attempted_at
+        """One UPDATE for the batch; webhooks with an exhausted notification one by one."""
+        slow = await track_many(session, EcWebhook, results, {"status": "Healthy"})
+        for row, attempt, final in slow:
+            hook = await session.get(EcWebhook, row.subscription_id)
+            if hook is None:
+                continue
+            if attempt.succeeded:
+                hook.status = "Healthy"
+            elif final:
+                hook.status = "TimeOut" if attempt.timed_out else "Unhealthy"
+            if track(hook, attempt, final, self.disable_after, "enabled"):
+                hook.modified_at = attempt.attempted_at
+            hook.last_analyzed_at = attempt.attempted_at

@@ -6,21 +6,27 @@ all."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
 from pydantic import TypeAdapter
+from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from flexhub.clock import utcnow
-from flexhub.platform.delivery.fanout import Subscriptions, notify_subscribers
+from flexhub.platform.delivery.fanout import Subscriptions, notify_many
 from flexhub.store.coordination import EcEvent, EcWebhook
 from flexhub.wire.coordination.events import NOTIFICATION_TYPES, EventPayload
 
 CHANNEL = "coordination"
 WEBHOOKS = Subscriptions(EcWebhook, enabled="enabled", types="notification_types")
 _PAYLOAD: TypeAdapter[EventPayload] = TypeAdapter(EventPayload)
+
+
+def payload_wire(payload: EventPayload) -> str:
+    """The payload as the wire serialiser writes it inside an event (``GetEventResponse``)."""
+    return _PAYLOAD.dump_json(payload).decode()
 
 
 async def create_event(
@@ -32,22 +38,59 @@ async def create_event(
     """Store an event for a partner and enqueue a notification to each enabled webhook that
     subscribes to its type (a payload given as JSON is checked against the wire models first).
     The caller commits."""
-    if isinstance(payload, Mapping):
-        payload = _PAYLOAD.validate_python(payload)
-    event = EcEvent(
-        id=str(uuid.uuid4()),
-        tenant_id=tenant_id,
-        payload_type=payload.payloadType,
-        payload=payload.model_dump(mode="json"),
-        created_at=created_at or utcnow(),
-    )
-    session.add(event)
-    await notify_subscribers(
+    (event,) = await create_events(session, [(tenant_id, payload)], created_at)
+    return event
+
+
+async def create_events(
+    session: AsyncSession,
+    items: Sequence[tuple[str, EventPayload | Mapping[str, Any]]],
+    created_at: datetime | None = None,
+    *,
+    checked: bool = False,
+    wires: Sequence[str] | None = None,
+) -> list[EcEvent]:
+    """:func:`create_event` for many ``(tenant_id, payload)`` at once (one subscription query,
+    one NOTIFY). ``checked``: the JSON payloads were built from checked wire models (the
+    engines' bulk output) and are stored as they are, in one INSERT (the returned rows are not
+    in the session). Every event keeps its payload's wire text (:func:`payload_wire`), which
+    ``GET /events`` splices; ``wires``: that text for each checked payload, built by the
+    caller from the same checked models (the payloads are then not validated again). The
+    caller commits."""
+    when = created_at or utcnow()
+    events = []
+    for i, (tenant_id, payload) in enumerate(items):
+        if isinstance(payload, Mapping) and checked:
+            data = dict(payload)  # as it is stored; its wire text from the model it reads as
+            if wires is not None:
+                kind, wire = data["payloadType"], wires[i]
+            else:
+                model = _PAYLOAD.validate_python(data)
+                kind, wire = model.payloadType, payload_wire(model)
+        else:
+            model = _PAYLOAD.validate_python(payload) if isinstance(payload, Mapping) else payload
+            kind, data, wire = model.payloadType, model.model_dump(mode="json"), payload_wire(model)
+        events.append(
+            EcEvent(
+                id=str(uuid.uuid4()),
+                tenant_id=tenant_id,
+                payload_type=kind,
+                payload=data,
+                wire=wire,
+                created_at=when,
+            )
+        )
+    if checked and events:  # bulk: one INSERT for all rows, no unit-of-work bookkeeping
+        columns = ("id", "tenant_id", "payload_type", "payload", "wire", "created_at")
+        await session.execute(
+            insert(EcEvent), [{c: getattr(e, c) for c in columns} for e in events]
+        )
+    else:
+        session.add_all(events)
+    await notify_many(
         session,
         WEBHOOKS,
-        tenant_id=tenant_id,
         channel=CHANNEL,
-        event_id=event.id,
-        event_type=NOTIFICATION_TYPES[payload.payloadType],
+        events=[(e.tenant_id, e.id, NOTIFICATION_TYPES[e.payload_type]) for e in events],
     )
-    return event
+    return events

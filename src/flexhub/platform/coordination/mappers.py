@@ -107,8 +107,12 @@ def compensation(comp: UserCompensation) -> GetUserCompensationForCurrentMonthRe
 
 
 def event(row: EcEvent) -> GetEventResponse:
+    return event_of(row.id, row.created_at, row.payload)
+
+
+def event_of(event_id: str, created_at: datetime, payload: dict) -> GetEventResponse:
     return GetEventResponse.model_validate(
-        {"id": row.id, "createdAt": row.created_at, "payload": row.payload}
+        {"id": event_id, "createdAt": created_at, "payload": payload}
     )
 
 

@@ -45,7 +45,7 @@ def page_params(page: int | None, page_size: int | None) -> Page:
     return Page(page, page_size)
 
 
-def page_query(
+async def page_query(
     page: int | None = Query(None), page_size: int | None = Query(None, alias="pageSize")
 ) -> Page:
     """FastAPI dependency for the document's ``page`` and ``pageSize`` query parameters."""

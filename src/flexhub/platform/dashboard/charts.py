@@ -5,19 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-GOOD, BAD, NEUTRAL, INK = "#067647", "#b42318", "#5b6b7c", "#1d2733"
-LAYOUT = {
-    "margin": {"l": 56, "r": 16, "t": 32, "b": 48},
-    "paper_bgcolor": "#fff",
-    "plot_bgcolor": "#fff",
-    "font": {"family": "system-ui, sans-serif", "size": 12, "color": INK},
-    "xaxis": {"gridcolor": "#eef2f6"},
-    "yaxis": {"gridcolor": "#eef2f6", "zerolinecolor": "#c9d2dc"},
-}
-
-
-def _layout(title: str, **extra: Any) -> dict[str, Any]:
-    return {**LAYOUT, "title": {"text": title, "font": {"size": 14}}, **extra}
+from flexhub.web.charts import BAD, GOOD, LAYOUT, NEUTRAL, delta_colours
+from flexhub.web.charts import layout as _layout
 
 
 def price_curve(payload: Mapping[str, Any]) -> dict[str, Any]:
@@ -35,7 +24,7 @@ def price_curve(payload: Mapping[str, Any]) -> dict[str, Any]:
                 "x": times,
                 "y": prices,
                 "name": "delta",
-                "marker": {"color": [GOOD if (v or 0) < 0 else BAD for v in prices]},
+                "marker": {"color": delta_colours(prices)},
                 "hovertemplate": "%{x}<br>%{y} " + unit + "<extra></extra>",
             }
         ],

@@ -36,7 +36,8 @@ class Channel(Protocol):
         ...
 
     async def record(
-        self, session: AsyncSession, row: OutboxRow, attempt: DeliveryAttempt, final: bool
+        self, session: AsyncSession, results: list[tuple[OutboxRow, DeliveryAttempt, bool]]
     ) -> None:
-        """Update the subscription after an attempt (health status and the like)."""
+        """Update the subscriptions after a batch's attempts, ``(row, attempt, final)`` in
+        order (health status and the like), in bulk; may add a notice to an attempt's error."""
         ...

@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from flexhub.platform.delivery.outbox import enqueue
+from flexhub.platform.delivery.outbox import enqueue_many
 from flexhub.store.delivery import OutboxRow
 
 
@@ -45,17 +45,43 @@ async def notify_subscribers(
 ) -> list[OutboxRow]:
     """Enqueue the event to each of the tenant's enabled subscriptions that wants its type.
     The caller has stored the event on ``session`` and commits."""
-    model = table.model
-    subscriptions = await session.scalars(
-        select(model).where(model.tenant_id == tenant_id, getattr(model, table.enabled).is_(True))
+    return await notify_many(
+        session, table, channel=channel, events=[(tenant_id, event_id, event_type)]
     )
-    return await enqueue(
+
+
+async def notify_many(
+    session: AsyncSession,
+    table: Subscriptions,
+    *,
+    channel: str,
+    events: list[tuple[str, str, str]],
+) -> list[OutboxRow]:
+    """:func:`notify_subscribers` for many ``(tenant_id, event_id, event_type)`` at once: one
+    query for the tenants' subscriptions, one NOTIFY."""
+    model = table.model
+    tenants = sorted({tenant_id for tenant_id, _, _ in events})
+    subscriptions: dict[str, list[Any]] = {t: [] for t in tenants}
+    for k in range(0, len(tenants), 1000):
+        found = await session.scalars(
+            select(model).where(
+                model.tenant_id.in_(tenants[k : k + 1000]), getattr(model, table.enabled).is_(True)
+            )
+        )
+        for sub in found:
+            subscriptions[sub.tenant_id].append(sub)
+    return await enqueue_many(
         session,
-        tenant_id=tenant_id,
         channel=channel,
-        event_id=event_id,
-        event_type=event_type,
-        subscription_ids=[s.id for s in subscriptions if table.wants(s, event_type)],
+        items=[
+            (
+                tenant_id,
+                event_id,
+                event_type,
+                [s.id for s in subscriptions[tenant_id] if table.wants(s, event_type)],
+            )
+            for tenant_id, event_id, event_type in events
+        ],
     )
 
 

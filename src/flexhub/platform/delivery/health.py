@@ -11,10 +11,17 @@ delivery log.
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
+from collections import defaultdict
+from datetime import datetime, timedelta
 from typing import Any
 
-from flexhub.store.delivery import DeliveryAttempt
+from sqlalchemy import case, func, literal, null, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from flexhub.store.base import UTCDateTime
+from flexhub.store.delivery import DeliveryAttempt, OutboxRow
+
+Result = tuple[OutboxRow, DeliveryAttempt, bool]
 
 log = logging.getLogger("flexhub.delivery")
 
@@ -50,3 +57,51 @@ def track(
         attempt.url,
     )
     return True
+
+
+async def track_many(
+    session: AsyncSession, model: Any, results: list[Result], healthy: dict[str, Any] | None = None
+) -> list[Result]:
+    """``failing_since`` of a batch's subscriptions in one UPDATE per attempt time, with no read:
+    a success clears it, a failure keeps it or sets it to the attempt's time (as :func:`track`
+    one attempt after the other). ``healthy`` are further columns set where an attempt succeeded,
+    and each updated subscription's ``last_analyzed_at`` when the model has one.
+
+    A subscription with a final failure in the batch may have to be switched off, with a notice
+    on its attempt: its results are returned, in order, for :func:`track` one by one."""
+    by_sub: dict[str, list[Result]] = defaultdict(list)
+    for result in results:
+        by_sub[result[0].subscription_id].append(result)
+    slow: list[Result] = []
+    groups: dict[datetime, dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))
+    for sub, subs in by_sub.items():
+        if any(final and not attempt.succeeded for _, attempt, final in subs):
+            slow.extend(subs)
+            continue
+        at = max(attempt.attempted_at for _, attempt, _ in subs)
+        group = groups[at]
+        group["ids"].append(sub)
+        if subs[-1][1].succeeded:
+            group["ok_last"].append(sub)
+        elif any(attempt.succeeded for _, attempt, _ in subs):
+            group["reset"].append(sub)  # failed after a success: failing since this batch
+        if any(attempt.succeeded for _, attempt, _ in subs):
+            group["any_ok"].append(sub)
+    for at, group in groups.items():
+        when = literal(at, UTCDateTime())
+        values: dict[str, Any] = {
+            "failing_since": case(
+                (model.id.in_(group["ok_last"]), null()),
+                (model.id.in_(group["reset"]), when),
+                else_=func.coalesce(model.failing_since, when),
+            )
+        }
+        for column, value in (healthy or {}).items():
+            values[column] = case(
+                (model.id.in_(group["any_ok"]), value), else_=getattr(model, column)
+            )
+        if hasattr(model, "last_analyzed_at"):
+            values["last_analyzed_at"] = when
+        stmt = update(model).where(model.id.in_(group["ids"])).values(**values)
+        await session.execute(stmt.execution_options(synchronize_session=False))
+    return slow

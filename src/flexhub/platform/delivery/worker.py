@@ -13,6 +13,7 @@ A worker delivers the rows of the channels it is given (see ``channel.py``) and 
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
 import logging
 import os
@@ -26,19 +27,20 @@ from datetime import timedelta
 
 import aiohttp
 from prometheus_client import Counter, Histogram
-from sqlalchemy import and_, case, func, or_, select, update
+from sqlalchemy import and_, case, func, insert, or_, select, update
 
 from flexhub.clock import utcnow
 from flexhub.config import Settings
 from flexhub.platform.context import PlatformContext
 from flexhub.platform.delivery.channel import Channel, Prepared
+from flexhub.platform.delivery.outbox import write_results
 from flexhub.platform.delivery.ssrf import (
     BlockedTarget,
     GuardedResolver,
     check_url,
     guarded_socket,
 )
-from flexhub.store.database import OUTBOX_CHANNEL
+from flexhub.store.database import OUTBOX_CHANNEL, Handoff
 from flexhub.store.delivery import DeliveryAttempt, OutboxRow
 
 log = logging.getLogger("flexhub.delivery")
@@ -105,6 +107,7 @@ class Worker:
         self._stopping = asyncio.Event()
         self._http: aiohttp.ClientSession | None = None
         self._rand = random.Random()
+        self._handed: collections.deque[OutboxRow] = collections.deque()
 
     def stop(self) -> None:
         self._stopping.set()
@@ -121,9 +124,20 @@ class Worker:
             await self._http.close()
             self._http = None
 
+    def _accept(self, rows: list[OutboxRow]) -> None:
+        """Rows just committed and leased to this worker (see ``Handoff``): copies, so that the
+        writer's session keeps its own objects."""
+        for row in rows:
+            self._handed.append(OutboxRow(**{c: getattr(row, c) for c in _COLUMNS}))
+
     async def run(self) -> None:
-        """Deliver until stopped."""
+        """Deliver until stopped; while running, takes the rows this process commits straight
+        from the writer (``Database.handoff``) and claims the rest."""
         async with self:
+            db = self.ctx.db
+            if db.handoff is None and self.settings.worker_handoff:
+                lease = self.settings.worker_lease_seconds
+                db.handoff = Handoff(self.id, set(self.channels), lease, self._accept)
             listener = None
             if self.ctx.db.is_postgres:
                 listener = asyncio.create_task(self._listen(), name="outbox-listen")
@@ -131,6 +145,8 @@ class Worker:
                 pipelines = max(1, self.settings.worker_pipelines)
                 await asyncio.gather(*(self._loop() for _ in range(pipelines)))
             finally:
+                if db.handoff is not None and db.handoff.owner == self.id:
+                    db.handoff = None
                 if listener is not None:
                     listener.cancel()
                     with contextlib.suppress(asyncio.CancelledError, Exception):
@@ -155,6 +171,8 @@ class Worker:
 
     async def _idle(self) -> None:
         """Wait for a wake-up, the next due retry, or the poll interval, whichever is first."""
+        if self._handed:
+            return
         signal = self.ctx.db.outbox_signal
         timeout = self.settings.worker_poll_seconds
         async with self.ctx.db.session() as session:
@@ -170,7 +188,7 @@ class Worker:
             )
         if due is not None:
             timeout = max(0.0, min(timeout, (due - utcnow()).total_seconds()))
-        if timeout <= 0:
+        if timeout <= 0 or self._handed:
             return
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(signal.wait(), timeout=timeout)
@@ -228,8 +246,14 @@ class Worker:
         return rows
 
     async def run_once(self) -> int:
-        """Claim one batch and deliver it; returns how many rows were handled."""
-        rows = await self.claim()
+        """Take the rows handed over by this process's writers, else claim one batch; deliver
+        them; returns how many rows were handled."""
+        rows = [
+            self._handed.popleft()
+            for _ in range(min(len(self._handed), self.settings.worker_batch))
+        ]
+        if not rows:
+            rows = await self.claim()
         if not rows:
             return 0
         by_channel: dict[str, list[OutboxRow]] = {}
@@ -275,7 +299,9 @@ class Worker:
     ) -> None:
         now = utcnow()
         async with self.ctx.db.session() as session:
-            updates = []
+            updates: list[dict] = []
+            attempts: list[DeliveryAttempt] = []
+            results: dict[str, list[tuple[OutboxRow, DeliveryAttempt, bool]]] = {}
             for row, outcome in zip(rows, outcomes, strict=True):
                 req = prepared.get(row.id)
                 if outcome is None or req is None:  # subscription gone or disabled
@@ -313,7 +339,8 @@ class Worker:
                     body=req.body.decode("utf-8", "replace"),
                     worker=self.id,
                 )
-                session.add(attempt)
+                attempts.append(attempt)
+                results.setdefault(row.channel, []).append((row, attempt, final))
                 change = {
                     "id": row.id,
                     "attempts": attempt_no,
@@ -330,10 +357,18 @@ class Worker:
                     delay = policy.delay(attempt_no, self._rand.random())
                     change.update(next_attempt_at=now + timedelta(seconds=delay))
                 updates.append(change)
-                await channel.record(session, row, attempt, final)
+            for name, done in results.items():  # may add a notice to an attempt's error
+                await self.channels[name].record(session, done)
+            if attempts:
+                rows_ = [{k: getattr(a, k) for k in _ATTEMPT_COLUMNS} for a in attempts]
+                await session.execute(insert(DeliveryAttempt), rows_)
             if updates:
-                await session.execute(update(OutboxRow), updates)
+                await write_results(session, updates)
             await session.commit()
+
+
+_COLUMNS = [c.key for c in OutboxRow.__table__.columns]
+_ATTEMPT_COLUMNS = [c.key for c in DeliveryAttempt.__table__.columns if c.key != "id"]
 
 
 def _ms(start: float) -> int:

@@ -11,6 +11,8 @@ import random
 from collections.abc import Callable, Iterable
 from datetime import datetime
 
+from pydantic_core import to_json
+
 from flexhub.timeseries import (
     HOURLY,
     PRICE_AREA_CURRENCIES,
@@ -73,3 +75,43 @@ def payload(area: str, targets: Iterable[tuple[str, str]], delta: PriceCurve) ->
         priceCurveDelta=delta,
         priceArea=area,
     )
+
+
+def payload_wire(payload: dict, delta_wire: bytes) -> str:
+    """The wire text of a :func:`payload_json` payload, spliced from ``delta_wire`` (its checked
+    delta serialised once, shared by a run's events) in the field order of
+    ``PriceCurvePayload`` and ``PriceCurveTarget``, as the wire serialiser writes the model
+    (``test_price_curves`` compares the two)."""
+    text = b'{"targets":%s,"priceCurveDelta":%s,"priceArea":%s,"payloadType":"PriceCurve"}' % (
+        to_json(payload["targets"]),
+        delta_wire,
+        to_json(payload["priceArea"]),
+    )
+    return text.decode()
+
+
+# The delta at full need (the need as large as the transformer's capacity), per kWh.
+FULL_SCALE = {"NOK": 1.0, "SEK": 1.0, "DKK": 0.75, "EUR": 0.1}
+
+
+def need_prices(need: Iterable[float], capacity_kw: float | None, currency: str) -> list[float]:
+    """The delta for each hour's need: ``full scale × need / capacity``, at most the full scale
+    either way (4 decimals); positive (use less) where the need is positive, negative (use
+    more) where it is negative, 0 without a need. Without a capacity the day's largest need is
+    the scale."""
+    needs = list(need)
+    scale = capacity_kw or max((abs(n) for n in needs), default=0.0) or 1.0
+    full = FULL_SCALE.get(currency, 1.0)
+    return [round(full * max(-1.0, min(1.0, n / scale)), 4) + 0.0 for n in needs]
+
+
+def payload_json(area: str, targets: Iterable[tuple[str, str]], delta: dict) -> dict:
+    """:func:`payload` as its JSON form, for ``delta`` already in JSON form (``delta.model_dump
+    (mode="json")`` of a checked curve) and targets that are stored ids: what a run writes
+    thousands of times without checking the same curve again."""
+    return {
+        "targets": [{"resourceId": r, "locationId": loc} for r, loc in targets],
+        "priceCurveDelta": delta,
+        "priceArea": area,
+        "payloadType": "PriceCurve",
+    }

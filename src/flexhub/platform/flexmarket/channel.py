@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from flexhub.config import RetryPolicy
 from flexhub.platform.delivery.channel import Prepared
 from flexhub.platform.delivery.fanout import resolve
-from flexhub.platform.delivery.health import track
+from flexhub.platform.delivery.health import track, track_many
 from flexhub.platform.flexmarket import mappers
 from flexhub.platform.flexmarket.events import CHANNEL, SUBSCRIPTIONS
 from flexhub.platform.keys import KeyStore
@@ -64,9 +64,11 @@ class FlexMarketChannel:
         return out
 
     async def record(
-        self, session: AsyncSession, row: OutboxRow, attempt: DeliveryAttempt, final: bool
+        self, session: AsyncSession, results: list[tuple[OutboxRow, DeliveryAttempt, bool]]
     ) -> None:
-        """Its health is the delivery log; a subscription failing for days is switched off."""
-        sub = await session.get(FmSubscription, row.subscription_id)
-        if sub is not None and track(sub, attempt, final, self.disable_after, "active"):
-            sub.modified = attempt.attempted_at
+        """Its health is the delivery log; a subscription failing for days is switched off.
+        One UPDATE for the batch; subscriptions with an exhausted notification one by one."""
+        for row, attempt, final in await track_many(session, FmSubscription, results):
+            sub = await session.get(FmSubscription, row.subscription_id)
+            if sub is not None and track(sub, attempt, final, self.disable_after, "active"):
+                sub.modified = attempt.attempted_at

@@ -27,7 +27,7 @@ class Page:
     offset: int = 0
 
 
-def page_params(
+async def page_params(
     limit: int = Query(
         DEFAULT_LIMIT, ge=1, le=MAX_LIMIT, description=f"page size, 1 to {MAX_LIMIT}"
     ),

@@ -9,7 +9,7 @@ from typing import Any
 from pydantic import BaseModel, Field, field_validator, model_serializer, model_validator
 
 from flexhub.wire.coordination.common import Id, LocationType, Request
-from flexhub.wire.coordination.users import MAX_BATCH
+from flexhub.wire.coordination.users import MAX_METERS
 
 
 def _in_range(value: float | None, limit: float) -> float | None:
@@ -48,7 +48,7 @@ class PostLocationRequest(Request):
     locationType: LocationType | None = None
     coordinates: Coordinate | None = None
     meterPointId: Id | None = None  # deprecated: folded into meterPointIds
-    meterPointIds: list[Id] | None = Field(default=None, max_length=MAX_BATCH)
+    meterPointIds: list[Id] | None = Field(default=None, max_length=MAX_METERS)
 
     def meters(self) -> list[str]:
         """``meterPointIds`` with the deprecated ``meterPointId`` first (once)."""
@@ -65,7 +65,7 @@ class PutLocationRequest(PostLocationRequest):
 class PatchLocationRequest(Request):
     locationType: LocationType | None = None
     coordinates: Coordinate | None = None
-    meterPointIds: list[Id] | None = Field(default=None, max_length=MAX_BATCH)
+    meterPointIds: list[Id] | None = Field(default=None, max_length=MAX_METERS)
 
 
 class PostLocationWithUserRequest(PostLocationRequest):
@@ -73,7 +73,7 @@ class PostLocationWithUserRequest(PostLocationRequest):
 
 
 class PostLocationsBatchRequest(Request):
-    locations: list[PostLocationWithUserRequest] = Field(max_length=MAX_BATCH)
+    locations: list[PostLocationWithUserRequest]
 
 
 class GetLocationResponse(BaseModel):

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel
 
 from flexhub.wire.coordination.common import ApiPagination, Id, Request
 
-MAX_BATCH = 1000
+# Batch lists carry no ceiling of their own: the platform applies a configurable one
+# (FLEXHUB_MAX_BATCH_ITEMS); a location's meter point list is capped here.
+MAX_METERS = 1000
 
 
 class PostUserRequest(Request):
@@ -14,7 +16,7 @@ class PostUserRequest(Request):
 
 
 class PostUsersBatchRequest(Request):
-    users: list[PostUserRequest] = Field(max_length=MAX_BATCH)
+    users: list[PostUserRequest]
 
 
 class GetUserResponse(BaseModel):

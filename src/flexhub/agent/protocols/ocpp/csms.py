@@ -55,6 +55,7 @@ from flexhub.agent.protocols.ocpp.state import (
 from flexhub.agent.protocols.ocpp.v16 import Session16
 from flexhub.agent.protocols.ocpp.v201 import Session201
 from flexhub.agent.protocols.periods import OPEN_END, periods_of, single
+from flexhub.agent.protocols.servers import close_server
 
 log = logging.getLogger(__name__)
 
@@ -133,13 +134,8 @@ class Csms:
         return self
 
     async def stop(self) -> None:
-        if self._server is not None:
-            self._server.close()
-            await self._server.wait_closed()
-            self._server = None
-        for task in list(self._tasks):
-            task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
+        server, self._server = self._server, None
+        await close_server(server, lambda: list(self._tasks))
         await self.listeners.aclose()
 
     async def __aenter__(self) -> Csms:

@@ -54,6 +54,7 @@ from flexhub.agent.protocols.s2.state import (
     ResourceInfo,
     ResourceRecord,
 )
+from flexhub.agent.protocols.servers import close_server
 
 log = logging.getLogger(__name__)
 
@@ -111,13 +112,8 @@ class Cem:
         return self
 
     async def stop(self) -> None:
-        if self._server is not None:
-            self._server.close()
-            await self._server.wait_closed()
-            self._server = None
-        for task in [*self._tasks, *self._expiry.values()]:
-            task.cancel()
-        await asyncio.gather(*self._tasks, *self._expiry.values(), return_exceptions=True)
+        server, self._server = self._server, None
+        await close_server(server, lambda: [*self._tasks, *self._expiry.values()])
         await self.listeners.aclose()
 
     async def __aenter__(self) -> Cem:
@@ -201,6 +197,14 @@ class Cem:
         """Drop flexhub's schedule and cap; the resource is back on its own control."""
         rec = self._record(resource_id)
         rec.schedule, rec.cap = (), ()
+        rec.version += 1
+        return await self._push(rec)
+
+    async def clear_schedule(self, resource_id: str) -> InstructionResult:
+        """Drop flexhub's schedule (or held power) and keep its cap; with no cap either, the
+        resource is back on its own control."""
+        rec = self._record(resource_id)
+        rec.schedule = ()
         rec.version += 1
         return await self._push(rec)
 
@@ -378,13 +382,16 @@ class Cem:
     async def _send_frbc(self, rec: ResourceRecord, session: CemSession) -> InstructionResult:
         now = self.clock.now()
         periods = remaining(rec.schedule, now)
-        if not periods:
+        if not periods:  # a cap alone: nothing to cap; what was sent before must not stay
+            await self._revoke(rec, session, everything=True)
+            await session.select(NO_SELECTION)
             return InstructionResult(
                 rec.resource_id,
                 Outcome.REJECTED,
                 FRBC,
                 0,
-                "an FRBC resource is capped through its schedule: none is in force",
+                "an FRBC resource is capped through its schedule: none is in force "
+                "(left on its own control)",
             )
         if rec.cap:
             periods = capped(periods, remaining(rec.cap, now))

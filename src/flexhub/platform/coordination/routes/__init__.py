@@ -2,7 +2,8 @@
 
 Order matters where paths overlap: ``/users/eligible`` and ``/users/batch`` and
 ``/users/locations/batch`` must be registered before ``/users/{userId}``; ``/webhooks/logs``
-before ``/webhooks/{webhookId}``.
+before ``/webhooks/{webhookId}``. ``/events``, the most read, comes first: a request is
+matched against the routes in order (no path of the others starts with ``/events``).
 """
 
 from fastapi import APIRouter
@@ -10,6 +11,10 @@ from fastapi import APIRouter
 from flexhub.platform.coordination.routes import (
     events,
     locations,
+    operator_forecast,
+    operator_lpc,
+    operator_neighbourhoods,
+    operator_price_curves,
     program,
     reports,
     resources,
@@ -19,5 +24,8 @@ from flexhub.platform.coordination.routes import (
 )
 
 router = APIRouter()
-for module in (program, locations, users, resources, events, reports, webhooks, simulation):
+for module in (events, program, locations, users, resources, reports, webhooks, simulation):
+    router.include_router(module.router)
+# operator endpoints, outside the official partner document (tag "operator")
+for module in (operator_neighbourhoods, operator_forecast, operator_price_curves, operator_lpc):
     router.include_router(module.router)

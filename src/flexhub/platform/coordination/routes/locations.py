@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from flexhub.platform import errors
 from flexhub.platform.auth import Principal
+from flexhub.platform.coordination.batch import batch_ceiling, check_size
 from flexhub.platform.coordination.schemas.paths import path_id
 from flexhub.platform.coordination.services import locations as service
 from flexhub.platform.coordination.services.locations import LocationPatch, LocationSpec
@@ -41,7 +42,9 @@ async def post_locations(
     body: PostLocationsBatchRequest,
     principal: Principal = Depends(provider),
     session: AsyncSession = Depends(get_session),
+    ceiling: int = Depends(batch_ceiling),
 ) -> PostLocationsBatchResponse:
+    check_size(body.locations, "locations", ceiling)
     items = [(item.userId, _spec(item)) for item in body.locations]
     locations = await service.create_locations_batch(session, principal.tenant_id, items)
     return PostLocationsBatchResponse(locations=locations)

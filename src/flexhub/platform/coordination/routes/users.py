@@ -8,6 +8,7 @@ from fastapi import APIRouter, Depends, Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from flexhub.platform.auth import Principal
+from flexhub.platform.coordination.batch import batch_ceiling, check_size
 from flexhub.platform.coordination.paging import Page, page_query
 from flexhub.platform.coordination.schemas.paths import path_id
 from flexhub.platform.coordination.services import users as service
@@ -50,7 +51,9 @@ async def post_users(
     body: PostUsersBatchRequest,
     principal: Principal = Depends(provider),
     session: AsyncSession = Depends(get_session),
+    ceiling: int = Depends(batch_ceiling),
 ) -> PostUsersBatchResponse:
+    check_size(body.users, "users", ceiling)
     ids = [u.userId for u in body.users]
     users = await service.create_users(session, principal.tenant_id, ids, field="users")
     return PostUsersBatchResponse(users=users)

@@ -17,6 +17,7 @@ Rules:
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from types import SimpleNamespace
 
 from sqlalchemy import delete, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -181,19 +182,24 @@ async def _set_meters(
         )
 
 
-def _new_location(tenant_id: str, user_id: str, spec: LocationSpec) -> EcLocation:
+def _location_row(tenant_id: str, user_id: str, spec: LocationSpec) -> dict:
+    """A new location's columns (a time each: listings go in creation order)."""
     now = utcnow()
-    return EcLocation(
-        tenant_id=tenant_id,
-        location_id=spec.location_id,
-        user_id=user_id,
-        location_type=spec.location_type,
-        latitude=spec.latitude,
-        longitude=spec.longitude,
-        simulated=False,
-        created_at=now,
-        modified_at=now,
-    )
+    return {
+        "tenant_id": tenant_id,
+        "location_id": spec.location_id,
+        "user_id": user_id,
+        "location_type": spec.location_type,
+        "latitude": spec.latitude,
+        "longitude": spec.longitude,
+        "simulated": False,
+        "created_at": now,
+        "modified_at": now,
+    }
+
+
+def _new_location(tenant_id: str, user_id: str, spec: LocationSpec) -> EcLocation:
+    return EcLocation(**_location_row(tenant_id, user_id, spec))
 
 
 async def create_location(
@@ -320,7 +326,7 @@ async def check_batch(
     user_ids = sorted({u for u, _ in items})
     known: set[str] = set()
     if user_ids:
-        known = {u.user_id for u in await eligibility.lock_users(session, tenant_id, user_ids)}
+        known = set(await eligibility.lock_user_flags(session, tenant_id, user_ids))
     taken = await _taken_locations(session, tenant_id, [spec.location_id for _, spec in items])
     all_meters = [m for _, spec in items for m in spec.meter_point_ids]
     owners = await _meter_owners(session, tenant_id, all_meters)
@@ -347,13 +353,16 @@ async def check_batch(
     return user_ids
 
 
+INSERT_CHUNK = 3000  # rows per INSERT (bound parameters stay under the drivers' limits)
+
+
 async def create_locations_batch(
     session: AsyncSession, tenant_id: str, items: list[tuple[str, LocationSpec]]
 ) -> list[GetLocationResponse]:
     """All or nothing. Every problem is a 400 naming the entry (``locations[i].field``): an
     unknown user, a taken or repeated locationId, a taken or repeated meter point id."""
     user_ids = await check_batch(session, tenant_id, items)
-    locations = [_new_location(tenant_id, user_id, spec) for user_id, spec in items]
+    values = [_location_row(tenant_id, user_id, spec) for user_id, spec in items]
     rows = [
         {
             "tenant_id": tenant_id,
@@ -365,12 +374,13 @@ async def create_locations_batch(
         for j, m in enumerate(spec.meter_point_ids)
     ]
     async with committing(session, 400, "a location or meter point is already taken", "locations"):
-        session.add_all(locations)
-        await session.flush()
-        if rows:
-            await session.execute(insert(EcLocationMeter), rows)
+        conn = await session.connection()  # core inserts: no ORM bulk bookkeeping per row
+        for k in range(0, len(values), INSERT_CHUNK):
+            await conn.execute(EcLocation.__table__.insert(), values[k : k + INSERT_CHUNK])
+        for k in range(0, len(rows), INSERT_CHUNK):
+            await conn.execute(EcLocationMeter.__table__.insert(), rows[k : k + INSERT_CHUNK])
         await eligibility_events.refresh(session, tenant_id, user_ids)
     return [
-        mappers.location(loc, list(spec.meter_point_ids))
-        for loc, (_, spec) in zip(locations, items, strict=True)
+        mappers.location(SimpleNamespace(**row), list(spec.meter_point_ids))
+        for row, (_, spec) in zip(values, items, strict=True)
     ]

@@ -22,7 +22,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from flexhub.clock import utcnow
 from flexhub.platform.coordination import mappers
 from flexhub.platform.coordination.services.users import require_user
-from flexhub.platform.engines import compensation, neighbourhoods
+from flexhub.platform.engines import compensation
+from flexhub.platform.engines.neighbourhood_rows import placement
 from flexhub.platform.errors import bad_request, not_found
 from flexhub.platform.transactions import delete_existing
 from flexhub.store.coordination import ID, EcEnrollment, EcLocation, EcLocationMeter, EcUser
@@ -102,8 +103,8 @@ async def meter_eligibility(
 async def _meter_eligible(session: AsyncSession, tenant_id: str, meter_point_id: str) -> bool:
     if not meter_point_id or len(meter_point_id) > ID.length:
         return False  # no meter point id can be like that
-    areas = await neighbourhoods.load_areas(session)
-    if neighbourhoods.meter_in_areas(areas, meter_point_id):
+    index = await placement(session)
+    if index.area_of_meter(meter_point_id) is not None:
         return True
     location = await session.scalar(
         select(EcLocation)
@@ -119,7 +120,7 @@ async def _meter_eligible(session: AsyncSession, tenant_id: str, meter_point_id:
     )
     if location is None:
         return False
-    return any(a.contains_point(location.latitude, location.longitude) for a in areas)
+    return bool(index.areas_at(location.latitude, location.longitude))
 
 
 async def user_compensation(

@@ -19,6 +19,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from flexhub.clock import utcnow
 from flexhub.platform.coordination import mappers
+from flexhub.platform.coordination.services import lpc
+from flexhub.platform.engines import lpc as lpc_engine
 from flexhub.platform.errors import ApiError, bad_request
 from flexhub.store.coordination import EcEvent, EcReport
 from flexhub.timeseries import HOURLY, is_hourly, is_whole_hour
@@ -69,6 +71,8 @@ async def post_report(
         created_at=utcnow(),
     )
     session.add(report)
+    if event.payload_type in lpc_engine.KINDS:
+        await lpc.apply_acknowledgements(session, event, stored, report.id, report.created_at)
     await session.commit()
     return mappers.report(report)
 

@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from flexhub.clock import utcnow
 from flexhub.platform.coordination.services import eligibility_events
 from flexhub.platform.coordination.services.resources import VEHICLE, new_resource
-from flexhub.platform.engines import neighbourhoods
+from flexhub.platform.engines import eligibility, neighbourhoods
 from flexhub.store.coordination import EcLocation, EcLocationMeter, EcResource, EcUser
 
 # Centre of the documented sandbox test area 1 (Svalbard); simulated homes are scattered
@@ -129,6 +129,7 @@ async def delete_simulated_partner(session: AsyncSession, tenant_id: str) -> Non
     """Remove every simulated row of the partner (their enrollments and meters with them);
     eligible simulated users leave in one UserEligibility event (only the request that
     actually deleted them publishes it)."""
+    await eligibility.hold_guard(session)
     await session.execute(
         delete(EcResource).where(EcResource.tenant_id == tenant_id, EcResource.simulated.is_(True))
     )
@@ -138,7 +139,7 @@ async def delete_simulated_partner(session: AsyncSession, tenant_id: str) -> Non
     deleted = await session.execute(
         delete(EcUser)
         .where(EcUser.tenant_id == tenant_id, EcUser.simulated.is_(True))
-        .returning(EcUser.user_id, EcUser.eligible)
+        .returning(EcUser.user_id, EcUser.announced)
     )
     await eligibility_events.users_deleted(session, tenant_id, deleted.all())
     await session.commit()

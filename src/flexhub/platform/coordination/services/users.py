@@ -3,7 +3,7 @@ deleting a user removes its locations, meters, resources and enrollment (databas
 
 from __future__ import annotations
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from flexhub.clock import utcnow
@@ -14,6 +14,8 @@ from flexhub.platform.errors import ApiError, bad_request, not_found
 from flexhub.platform.transactions import committing
 from flexhub.store.coordination import EcUser
 from flexhub.wire.coordination.users import GetUserResponse
+
+INSERT_CHUNK = 5000  # rows per INSERT (bound parameters stay under the drivers' limits)
 
 
 def user_missing(user_id: str) -> ApiError:
@@ -92,25 +94,27 @@ async def create_users(
                     f"{name(i)}: a user with userId '{user_id}' already exists", name(i)
                 )
     now = utcnow()
-    users = [
-        EcUser(tenant_id=tenant_id, user_id=u, eligible=False, simulated=False, created_at=now)
+    rows = [
+        {"tenant_id": tenant_id, "user_id": u, "eligible": False, "simulated": False,
+         "created_at": now}
         for u in user_ids
-    ]
+    ]  # fmt: skip
     async with committing(session, 400, "a user with one of these ids already exists", field):
-        session.add_all(users)
-        await session.flush()
-    return [mappers.user(u.user_id) for u in users]
+        for k in range(0, len(rows), INSERT_CHUNK):  # bulk: a multi-row INSERT per chunk
+            await session.execute(insert(EcUser), rows[k : k + INSERT_CHUNK])
+    return [mappers.user(u) for u in user_ids]
 
 
 async def delete_user(session: AsyncSession, tenant_id: str, user_id: str) -> None:
     """Delete a user and everything hanging off it; an eligible user leaves in a
     UserEligibility event. Deleting and reading what was deleted is one statement, so of
     several concurrent deletes one answers 204 and publishes, the others 404."""
+    await eligibility.hold_guard(session)
     deleted = (
         await session.execute(
             delete(EcUser)
             .where(EcUser.tenant_id == tenant_id, EcUser.user_id == user_id)
-            .returning(EcUser.user_id, EcUser.eligible)
+            .returning(EcUser.user_id, EcUser.announced)
         )
     ).all()
     if not deleted:

@@ -34,7 +34,7 @@ class ObligationFilters:
     bid_id: str | None = None
 
 
-def instruction_filters(
+async def instruction_filters(
     status: str | None = Query(None, description=" | ".join(STATUSES)),
     obligation_id: str | None = Query(None),
     start_since: str | None = Query(None, description="start at or after (date or time)"),
@@ -52,7 +52,7 @@ def instruction_filters(
     )
 
 
-def obligation_filters(
+async def obligation_filters(
     start_since: str | None = Query(None, description="start on or after (YYYY-MM-DD)"),
     start_to: str | None = Query(None, description="start on or before (YYYY-MM-DD)"),
     end_since: str | None = Query(None, description="end on or after (YYYY-MM-DD)"),

@@ -104,11 +104,15 @@ async def check_dispatch(
             "instruction_type",
             'must be "dispatch"; stop an instruction with POST /so/v1/dispatches/{id}/stop/',
         )
-    ob = await session.scalar(
-        select(FmObligation).where(
-            FmObligation.id == body.obligation_id, FmObligation.so_tenant_id == so_tenant_id
+    # the obligation and its competition in one round trip (this runs on every dispatch)
+    found = (
+        await session.execute(
+            select(FmObligation, FmCompetition)
+            .outerjoin(FmCompetition, FmCompetition.id == FmObligation.competition_id)
+            .where(FmObligation.id == body.obligation_id, FmObligation.so_tenant_id == so_tenant_id)
         )
-    )
+    ).first()
+    ob, comp = found if found is not None else (None, None)
     if ob is None:
         e.add("obligation_id", "no such obligation of yours")
     start = e.utc_datetime(body.start, "start")
@@ -119,7 +123,6 @@ async def check_dispatch(
         e.add("end", "must be later than start")
     elif end and end <= now:
         e.add("end", "is in the past")
-    comp = await session.get(FmCompetition, ob.competition_id) if ob is not None else None
     if ob is not None and comp is not None:
         _check_against_obligation(e, body, ob, comp, capacity, start, end)
     e.raise_if_any()

@@ -1,0 +1,84 @@
+"""The hand-off: rows committed in the worker's own process are leased to it in the writing
+transaction and posted without a claim; rows whose hand-off was lost (a crash between commit
+and hand-off) are claimed again when the lease runs out and delivered once."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections import Counter
+
+from sqlalchemy import select
+
+from flexhub.platform.app import platform_channels
+from flexhub.platform.context import PlatformContext
+from flexhub.platform.delivery.worker import Worker
+from flexhub.platform.keys import KeyStore
+from flexhub.store.database import Database, Handoff
+from flexhub.store.delivery import DeliveryAttempt, OutboxRow
+from support.databases import platform_settings
+from support.outbox import seed, wait_delivered
+from support.receiver import Receiver
+
+
+def context(db: Database, url: str, tmp_path, **overrides) -> PlatformContext:
+    settings = platform_settings(url, tmp_path, webhook_allow_private=True, **overrides)
+    return PlatformContext(settings, db, KeyStore(tmp_path / "keys").load())
+
+
+async def test_committed_rows_go_straight_to_the_running_worker(db, fresh_backend, tmp_path):
+    receiver = await Receiver(delay=0.5).start()
+    # a poll far away and no claim able to find the rows: only the hand-off can deliver
+    ctx = context(db, fresh_backend.url, tmp_path, worker_poll_seconds=3600)
+    worker = Worker(ctx, platform_channels(ctx), "in-process")
+    task = asyncio.create_task(worker.run())
+    try:
+        while db.handoff is None:
+            await asyncio.sleep(0.01)
+        tenant = await seed(db, receiver.url, 3)
+        async with db.session() as session:  # leased to the worker by the writing transaction
+            owners = (
+                await session.scalars(
+                    select(OutboxRow.lease_owner).where(OutboxRow.tenant_id == tenant)
+                )
+            ).all()
+        assert owners == ["in-process"] * 3
+        await wait_delivered(db, tenant, 3)
+        async with db.session() as session:
+            workers = (
+                await session.scalars(
+                    select(DeliveryAttempt.worker).where(DeliveryAttempt.tenant_id == tenant)
+                )
+            ).all()
+        assert workers == ["in-process"] * 3
+    finally:
+        worker.stop()
+        await task
+        await receiver.stop()
+    assert db.handoff is None  # a stopped worker takes no more rows
+
+
+async def test_a_lost_hand_off_is_claimed_after_its_lease_and_delivered_once(
+    db, fresh_backend, tmp_path
+):
+    receiver = await Receiver().start()
+    lost: list = []
+    # the rows are leased to a worker that dies before it gets them
+    db.handoff = Handoff("crashed", {"coordination", "flexmarket"}, 1.0, lost.extend)
+    try:
+        tenant = await seed(db, receiver.url, 4)
+    finally:
+        db.handoff = None
+    assert len(lost) == 4
+    ctx = context(db, fresh_backend.url, tmp_path, worker_poll_seconds=0.2, worker_handoff=False)
+    worker = Worker(ctx, platform_channels(ctx), "survivor")
+    task = asyncio.create_task(worker.run())
+    try:
+        await wait_delivered(db, tenant, 4)
+    finally:
+        worker.stop()
+        await task
+        await receiver.stop()
+    received = Counter(json.loads(r.body)["notificationId"] for r in receiver.requests)
+    assert sorted(received) == sorted(row.id for row in lost)
+    assert set(received.values()) == {1}
