@@ -144,6 +144,28 @@ async def bare_insert(db: Database, rows: int) -> tuple[float, float]:
     return time.perf_counter() - wall, time.process_time() - cpu
 
 
+async def longest_stall(work) -> tuple[object, float]:
+    """``await work`` while a ticker wakes every 5 ms: the result and the longest time the event
+    loop did not run the ticker (what a request to the serving process would have waited)."""
+    worst, done = 0.0, asyncio.Event()
+
+    async def tick() -> None:
+        nonlocal worst
+        last = time.perf_counter()
+        while not done.is_set():
+            await asyncio.sleep(0.005)
+            now = time.perf_counter()
+            worst, last = max(worst, now - last - 0.005), now
+
+    ticker = asyncio.create_task(tick())
+    try:
+        result = await work
+    finally:
+        done.set()
+        await ticker
+    return result, worst
+
+
 async def measure(quick: bool) -> dict:
     partners, neighbourhoods, resources = (10, 10, 10_000) if quick else (50, 50, 100_000)
     admin = make_url(PG).set(drivername="postgresql").render_as_string(hide_password=False)
@@ -164,9 +186,10 @@ async def measure(quick: bool) -> dict:
             ),
             [datetime(2027, 1, 1, tzinfo=UTC)],
         )
+        _, idle_stall = await longest_stall(asyncio.sleep(1.0))
         rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         wall, cpu = time.perf_counter(), time.process_time()
-        outcome = await run_day(db, forecaster, DAY, trigger="cli")
+        outcome, stall = await longest_stall(run_day(db, forecaster, DAY, trigger="cli"))
         wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
         rss_after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         async with db.session() as s:
@@ -184,6 +207,8 @@ async def measure(quick: bool) -> dict:
             "cpu": cpu,
             "ref_wall": ref_wall,
             "ref_cpu": ref_cpu,
+            "stall_ms": stall * 1000,
+            "idle_stall_ms": idle_stall * 1000,
             "events": events,
             "outbox": outbox,
             "targets": outcome.targets,
@@ -219,6 +244,14 @@ def figures(quick: bool) -> list[Figure]:
             target=TARGET,
         ),
         Figure(
+            f"next-day price curves, {size}: the event loop's longest stall during the run",
+            m["stall_ms"],
+            "ms",
+            "the longest stall of the idle loop (1 s)",
+            m["idle_stall_ms"],
+            target="the serving process keeps answering during a run",
+        ),
+        Figure(
             f"next-day price curves, {size}: peak Python memory (tracemalloc)",
             m["py_peak_mb"],
             "MB",
@@ -243,6 +276,10 @@ def main() -> None:
         f"{m['neighbourhoods']} neighbourhoods: {m['wall']:.2f} s (CPU {m['cpu']:.2f} s), "
         f"{m['events']:,} events, {m['outbox']:,} outbox rows, {m['targets']:,} targets "
         f"[{m['wall'] / m['ref_wall']:.1f}x the bare insert]"
+    )
+    print(
+        f"the event loop's longest stall during the run: {m['stall_ms']:.0f} ms "
+        f"(idle loop: {m['idle_stall_ms']:.1f} ms)"
     )
     print(
         f"memory: peak Python allocations {m['py_peak_mb']:.0f} MB (tracemalloc, second day: "

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import threading
 from datetime import date, timedelta
 
 import pytest
@@ -307,3 +308,36 @@ async def test_the_daily_run_sends_the_next_local_day_once_past_the_configured_t
     (run,) = [x for x in r.json()["runs"] if x["neighbourhoodId"] == nh["id"]]
     assert run["trigger"] == "schedule" and run["events"] == 1
     await ctx.db.dispose()
+
+
+async def test_the_forecast_runs_while_the_event_loop_keeps_answering(test_db, ec, so):
+    """The run's forecast (and its placement of every location) is CPU work of seconds at
+    100,000 resources: it runs off the event loop, so that the serving process keeps answering.
+    The forecaster here waits until a request has been answered during its own call, which
+    could never happen if it held the loop."""
+    day = date(2027, 9, 21)
+    nh = await add_neighbourhood(test_db, "NO1")
+    await household(ec, inside(nh))
+    await import_needs(so, nh["id"], day, "Europe/Oslo", {19: 25.0})
+    answered = threading.Event()
+    seen: dict[str, object] = {}
+
+    class Waiting(BuiltinForecaster):
+        def need(self, area, hours):
+            seen["thread"] = threading.current_thread()
+            seen["answered"] = answered.wait(timeout=30)
+            return super().need(area, hours)
+
+    async def ask_while_running() -> None:
+        while "thread" not in seen:
+            await asyncio.sleep(0.01)
+        r = await ec.client.get("/users")
+        seen["status"] = r.status_code
+        answered.set()
+
+    asker = asyncio.create_task(ask_while_running())
+    outcome = await run_day(test_db, Waiting(), day, trigger="cli", only=[nh["id"]])
+    await asker
+    assert seen["thread"] is not threading.main_thread()
+    assert seen["answered"] is True and seen["status"] == 200
+    assert outcome.events == 1

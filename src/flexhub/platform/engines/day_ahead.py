@@ -10,6 +10,7 @@ user's locations that lies in it.
 
 from __future__ import annotations
 
+import asyncio
 from collections import Counter, defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -59,12 +60,18 @@ class Placement:
     resource_meters: dict[tuple[str, str], str] = field(default_factory=dict)
 
 
-async def place(session: AsyncSession, areas: AreaIndex) -> Placement:
-    """Every partner's locations and resources placed in the neighbourhoods, with the targets
-    of the enrolled, eligible users."""
-    out = Placement()
-    if not areas:
-        return out
+@dataclass(frozen=True)
+class PlacementRows:
+    """What :func:`assemble` places: every partner's locations, meter points, enrolled eligible
+    users and resources, as plain tuples."""
+
+    locations: list[tuple]  # (tenant, location, user, latitude, longitude)
+    meters: list[tuple]  # (tenant, location, meter point)
+    taking_part: list[tuple]  # (tenant, user): enrolled and eligible
+    resources: list[tuple]  # (tenant, resource, user, location, type, meter point)
+
+
+async def placement_rows(session: AsyncSession) -> PlacementRows:
     conn = await session.connection()
     locations = await _rows(
         conn,
@@ -76,13 +83,53 @@ async def place(session: AsyncSession, areas: AreaIndex) -> Placement:
             EcLocation.longitude,
         ),
     )
-    meters: dict[tuple[str, str], list[str]] = defaultdict(list)
-    for tenant_id, location_id, meter in await _rows(
+    meters = await _rows(
         conn,
         select(
             EcLocationMeter.tenant_id, EcLocationMeter.location_id, EcLocationMeter.meter_point_id
         ),
-    ):
+    )
+    taking_part = await _rows(
+        conn,
+        select(EcEnrollment.tenant_id, EcEnrollment.user_id)
+        .join(
+            EcUser,
+            (EcUser.tenant_id == EcEnrollment.tenant_id) & (EcUser.user_id == EcEnrollment.user_id),
+        )
+        .where(EcUser.eligible.is_(True)),
+    )
+    resources = await _rows(
+        conn,
+        select(
+            EcResource.tenant_id,
+            EcResource.resource_id,
+            EcResource.user_id,
+            EcResource.location_id,
+            EcResource.resource_type,
+            EcResource.meter_point_id,
+        ),
+    )
+    return PlacementRows(locations, meters, taking_part, resources)
+
+
+async def place(session: AsyncSession, areas: AreaIndex) -> Placement:
+    """Every partner's locations and resources placed in the neighbourhoods, with the targets
+    of the enrolled, eligible users."""
+    if not areas:
+        return Placement()
+    rows = await placement_rows(session)
+    # 100,000s of rows placed: in a thread, so that the server's event loop keeps answering
+    return await asyncio.to_thread(assemble, rows, areas)
+
+
+def assemble(rows: PlacementRows, areas: AreaIndex) -> Placement:
+    """:func:`place` once the rows are read: no I/O, so that it can run off the event loop."""
+    out = Placement()
+    if not areas:
+        return out
+    locations = rows.locations
+    meters: dict[tuple[str, str], list[str]] = defaultdict(list)
+    for tenant_id, location_id, meter in rows.meters:
         meters[(tenant_id, location_id)].append(meter)
     placed = [  # one neighbourhood per location: the placement index's rule
         [] if area_id is None else [area_id]
@@ -92,19 +139,7 @@ async def place(session: AsyncSession, areas: AreaIndex) -> Placement:
             [meters.get((row[0], row[1]), ()) for row in locations],
         )
     ]
-    taking_part = {
-        (tenant_id, user_id)
-        for tenant_id, user_id in await _rows(
-            conn,
-            select(EcEnrollment.tenant_id, EcEnrollment.user_id)
-            .join(
-                EcUser,
-                (EcUser.tenant_id == EcEnrollment.tenant_id)
-                & (EcUser.user_id == EcEnrollment.user_id),
-            )
-            .where(EcUser.eligible.is_(True)),
-        )
-    }
+    taking_part = set(rows.taking_part)
     at: dict[tuple[str, str], list[str]] = {}  # (tenant, location) → areas
     user_sites: dict[tuple[str, str], list[tuple[str, str]]] = defaultdict(list)
     for (tenant_id, location_id, user_id, _lat, _lon), area_ids in zip(
@@ -121,17 +156,7 @@ async def place(session: AsyncSession, areas: AreaIndex) -> Placement:
             sites.append((area_id, location_id))
             if part:
                 out.sites[area_id][tenant_id].append((location_id, list(meters.get(key, ()))))
-    resources = await _rows(
-        conn,
-        select(
-            EcResource.tenant_id,
-            EcResource.resource_id,
-            EcResource.user_id,
-            EcResource.location_id,
-            EcResource.resource_type,
-            EcResource.meter_point_id,
-        ),
-    )
+    resources = rows.resources
     counts, targets = out.resources, out.targets
     for tenant_id, resource_id, user_id, location_id, kind, meter in resources:
         if meter is not None:

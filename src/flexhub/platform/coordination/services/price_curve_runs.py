@@ -11,6 +11,7 @@ Neighbourhoods without a need get a run row too (no events).
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -83,7 +84,8 @@ async def run_day(
             return RunOutcome(day, [], sorted(done))
         placement = await day_ahead.place(session, await neighbourhood_rows.placement(session))
         imported = await day_ahead.imported_needs(session, todo, day)
-        plans = day_ahead.plan(todo, placement, day, forecaster, imported)
+        # the forecast of every neighbourhood: off the event loop, like the placement
+        plans = await asyncio.to_thread(day_ahead.plan, todo, placement, day, forecaster, imported)
         runs = {p.area.id: _run_row(p, trigger, now) for p in plans}
         claimed = await _claim(session, list(runs.values()))
         for item in plans:
