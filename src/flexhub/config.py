@@ -42,7 +42,9 @@ class Settings:
     worker_pipelines: int = 2  # batches in flight at once within one worker
     worker_concurrency: int = 32
     worker_poll_seconds: float = 5.0
-    worker_lease_seconds: float = 60.0
+    # how long a claimed row is a worker's (renewed every third of it while held): a killed
+    # worker's rows are delivered by another within this
+    worker_lease_seconds: float = 15.0
     # rows committed by this process go straight to its worker (leased in the same transaction)
     worker_handoff: bool = True
     delivery_timeout_seconds: float = 10.0

@@ -18,6 +18,7 @@ from flexhub.store.database import Database
 from flexhub.store.delivery import OutboxRow
 from support.databases import make_backend, platform_settings
 from support.outbox import seed
+from support.receiver import Receiver
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
@@ -70,3 +71,44 @@ async def test_leased_rows_wait_for_their_lease(ctx):
         await session.commit()
     again = await Worker(ctx, platform_channels(ctx), "b").claim()
     assert len(again) == 5 and {r.lease_owner for r in again} == {"b"}
+
+
+async def test_a_row_in_flight_keeps_its_lease_past_its_length(fresh_backend, tmp_path):
+    """The receiver takes three leases to answer: the worker renews the row's lease while it
+    waits, so a second worker claiming all along gets nothing, and the row is posted once."""
+    db = Database(fresh_backend.url)
+    await db.upgrade()
+    settings = platform_settings(
+        fresh_backend.url, tmp_path, worker_lease_seconds=0.9, delivery_timeout_seconds=8.0
+    )
+    ctx = PlatformContext(settings, db, KeyStore(tmp_path / "keys").load())
+    receiver = await Receiver(delay=2.7).start()
+    holder = Worker(ctx, platform_channels(ctx), "holder")
+    running = None
+    try:
+        tenant = await seed(db, receiver.url, 1)
+        running = asyncio.create_task(holder.run())
+        await receiver.wait_for(1)  # posted, its answer 2.7 s away
+        other = Worker(ctx, platform_channels(ctx), "other")
+        taken = []
+        for _ in range(10):  # 2 s: the row's lease (0.9 s) would have run out twice
+            taken += await other.claim()
+            await asyncio.sleep(0.2)
+        assert taken == []
+        for _ in range(100):
+            async with db.session() as session:
+                status = await session.scalar(
+                    select(OutboxRow.status).where(OutboxRow.tenant_id == tenant)
+                )
+            if status == "delivered":
+                break
+            await asyncio.sleep(0.1)
+        assert status == "delivered"
+        assert len(receiver.requests) == 1
+        assert holder._held == set()  # recorded: nothing left to renew
+    finally:
+        holder.stop()
+        if running is not None:
+            await running
+        await receiver.stop()
+        await db.dispose()

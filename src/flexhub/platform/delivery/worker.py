@@ -1,6 +1,13 @@
 """The delivery worker: claims due outbox rows under a lease, POSTs them, logs every attempt and
 schedules retries with exponential backoff and jitter.
 
+Leases are short (``worker_lease_seconds``, 15 s by default) and renewed: while a worker holds
+rows (claimed, or handed over by this process's writers, until their results are committed) it
+extends their leases every third of the lease, so that a slow receiver never lets a second
+worker take a row that is still in flight, and a killed worker's rows are free again within one
+lease. The renewal skips rows locked by the worker's own result writes (``SKIP LOCKED``), so
+the two never wait on each other.
+
 Several workers may run against one PostgreSQL database: rows are claimed with
 ``FOR UPDATE SKIP LOCKED`` and a lease, so no notification is sent by two workers at once, and a
 worker that dies mid-batch leaves leases that expire and are claimed again. New rows wake the
@@ -108,6 +115,7 @@ class Worker:
         self._http: aiohttp.ClientSession | None = None
         self._rand = random.Random()
         self._handed: collections.deque[OutboxRow] = collections.deque()
+        self._held: set[str] = set()  # ids leased to this worker, results not yet committed
 
     def stop(self) -> None:
         self._stopping.set()
@@ -129,6 +137,7 @@ class Worker:
         writer's session keeps its own objects."""
         for row in rows:
             self._handed.append(OutboxRow(**{c: getattr(row, c) for c in _COLUMNS}))
+            self._held.add(row.id)
 
     async def run(self) -> None:
         """Deliver until stopped; while running, takes the rows this process commits straight
@@ -138,19 +147,57 @@ class Worker:
             if db.handoff is None and self.settings.worker_handoff:
                 lease = self.settings.worker_lease_seconds
                 db.handoff = Handoff(self.id, set(self.channels), lease, self._accept)
-            listener = None
+            helpers = [asyncio.create_task(self._renew_leases(), name="outbox-leases")]
             if self.ctx.db.is_postgres:
-                listener = asyncio.create_task(self._listen(), name="outbox-listen")
+                helpers.append(asyncio.create_task(self._listen(), name="outbox-listen"))
             try:
                 pipelines = max(1, self.settings.worker_pipelines)
                 await asyncio.gather(*(self._loop() for _ in range(pipelines)))
             finally:
                 if db.handoff is not None and db.handoff.owner == self.id:
                     db.handoff = None
-                if listener is not None:
-                    listener.cancel()
+                for task in helpers:
+                    task.cancel()
                     with contextlib.suppress(asyncio.CancelledError, Exception):
-                        await listener
+                        await task
+
+    async def _renew_leases(self) -> None:
+        """Every third of the lease, extend the leases of the rows this worker holds."""
+        every = self.settings.worker_lease_seconds / 3
+        while not self._stopping.is_set():
+            await self._sleep(every)
+            if self._stopping.is_set():
+                return
+            try:
+                await self.renew()
+            except Exception:  # database hiccup: the next round tries again, within the lease
+                log.warning("renewing the outbox leases failed; trying again", exc_info=True)
+
+    async def renew(self) -> int:
+        """Extend the leases of the rows this worker holds; returns how many were extended."""
+        held = sorted(self._held)
+        if not held:
+            return 0
+        lease_until = utcnow() + timedelta(seconds=self.settings.worker_lease_seconds)
+        renewed = 0
+        async with self.ctx.db.session() as session:
+            for k in range(0, len(held), 1000):
+                mine = (
+                    select(OutboxRow.id)
+                    .where(OutboxRow.id.in_(held[k : k + 1000]), OutboxRow.lease_owner == self.id)
+                    .order_by(OutboxRow.id)
+                    .with_for_update(skip_locked=True)
+                    .cte("mine")
+                )
+                result = await session.execute(
+                    update(OutboxRow)
+                    .where(OutboxRow.id == mine.c.id, OutboxRow.lease_owner == self.id)
+                    .values(lease_until=lease_until)
+                    .execution_options(synchronize_session=False)
+                )
+                renewed += result.rowcount
+            await session.commit()
+        return renewed
 
     async def _loop(self) -> None:
         """One claim -> post -> record pipeline; a worker runs a few so that one batch's database
@@ -243,6 +290,7 @@ class Worker:
         async with self.ctx.db.session() as session:
             rows = list((await session.scalars(stmt)).all())
             await session.commit()
+        self._held.update(row.id for row in rows)
         return rows
 
     async def run_once(self) -> int:
@@ -256,15 +304,20 @@ class Worker:
             rows = await self.claim()
         if not rows:
             return 0
-        by_channel: dict[str, list[OutboxRow]] = {}
-        for row in rows:
-            by_channel.setdefault(row.channel, []).append(row)
-        prepared: dict[str, Prepared | None] = {}
-        async with self.ctx.db.session() as session:
-            for name, group in by_channel.items():
-                prepared.update(await self.channels[name].prepare(session, group))
-        outcomes = await asyncio.gather(*(self._post(row, prepared.get(row.id)) for row in rows))
-        await self._record(rows, prepared, outcomes)
+        try:
+            by_channel: dict[str, list[OutboxRow]] = {}
+            for row in rows:
+                by_channel.setdefault(row.channel, []).append(row)
+            prepared: dict[str, Prepared | None] = {}
+            async with self.ctx.db.session() as session:
+                for name, group in by_channel.items():
+                    prepared.update(await self.channels[name].prepare(session, group))
+            outcomes = await asyncio.gather(
+                *(self._post(row, prepared.get(row.id)) for row in rows)
+            )
+            await self._record(rows, prepared, outcomes)
+        finally:  # recorded, or failed: then its lease runs out and the row is claimed again
+            self._held.difference_update(row.id for row in rows)
         return len(rows)
 
     async def _post(self, row: OutboxRow, req: Prepared | None) -> Outcome | None:
