@@ -22,7 +22,14 @@ async def _run_until(args: list[str], connected, timeout: float = 30.0) -> None:
         await connected(timeout)
     finally:
         process.send_signal(signal.SIGINT)
-        output, _ = await asyncio.wait_for(process.communicate(), 20)
+        try:
+            output, _ = await asyncio.wait_for(process.communicate(), 30)
+        except TimeoutError:  # say what it printed, so that a hang can be told apart
+            process.kill()
+            output, _ = await process.communicate()
+            raise AssertionError(
+                "the simulator did not stop within 30 s of Ctrl-C:\n" + output.decode()
+            ) from None
     assert process.returncode == 0, output.decode()
     assert b" to ws://" in output
 
