@@ -10,6 +10,7 @@ import json
 import typer
 from rich.console import Console
 
+from flexhub import heap
 from flexhub.cli_grid import register as register_grid_commands
 from flexhub.cli_logging import configure as _logging
 from flexhub.cli_sim import sim_app
@@ -170,6 +171,8 @@ def worker(verbose: bool = typer.Option(False, "--verbose", "-v")) -> None:
         )
         console.print(f"worker {w.id} delivering from {ctx.settings.database_url}")
         curves = asyncio.create_task(run_schedule(ctx, stop), name="price-curves")
+        if ctx.settings.settle_heap:
+            heap.settle()
         try:
             await w.run()
         finally:

@@ -38,6 +38,8 @@ class Settings:
     public_url: str = ""  # issuer / base URL; defaults to http://host:port
     token_ttl_seconds: int = 3600
     run_worker: bool = True  # run the delivery worker inside `platform serve`
+    # after start-up, freeze what start-up built out of the garbage collector's way (heap.py)
+    settle_heap: bool = True
     worker_batch: int = 64
     worker_pipelines: int = 2  # batches in flight at once within one worker
     worker_concurrency: int = 32

@@ -86,6 +86,7 @@ def platform_settings(url: str, data_dir, **overrides) -> Settings:
         rate_limit_api_per_partner="1000000/minute",
         partner_cache_seconds=0.5,
         price_curve_schedule="",  # tests run price curves for their own dates, on demand
+        settle_heap=False,  # the suite starts hundreds of platforms in one process (heap.py)
     )
     base.update(overrides)
     return Settings(**base)

@@ -15,6 +15,7 @@ from typing import Any
 
 from aiohttp import web
 
+from flexhub import heap
 from flexhub.agent.config import AgentConfig
 from flexhub.agent.context import Context
 from flexhub.agent.dashboard import Dashboard
@@ -214,6 +215,7 @@ class Agent:
 async def run_forever(config: AgentConfig) -> None:
     """``flexhub agent run``: until interrupted."""
     agent = await Agent(config).start()
+    heap.settle()  # start-up's objects out of the collector's way (flexhub/heap.py)
     try:
         await asyncio.Event().wait()
     finally:

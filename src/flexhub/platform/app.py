@@ -16,7 +16,7 @@ from fastapi.responses import PlainTextResponse
 from sqlalchemy.exc import IntegrityError
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
-from flexhub import __version__
+from flexhub import __version__, heap
 from flexhub.config import Settings, load_settings
 from flexhub.platform import docs, errors, metrics, openapi, secretbox
 from flexhub.platform.context import PlatformContext, webhook_key_store
@@ -91,6 +91,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             run_cycles(ctx.db, settings.eligibility_cycle_seconds, sweeper_stop),
             name="eligibility-cycle",
         )
+        if settings.settle_heap:
+            heap.settle()
         try:
             yield
         finally:
