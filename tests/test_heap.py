@@ -32,7 +32,7 @@ def test_settle_collects_garbage_then_freezes_what_is_alive():
     try:
         frozen = heap.settle()
         assert gone() is None, "the garbage cycle was frozen instead of collected"
-        assert frozen == gc.get_freeze_count() > 0
+        assert frozen > 0 and gc.get_freeze_count() > 0  # (frozen objects freed leave it)
         assert not _in_collected_generations(kept)  # out of every later collection's way
     finally:
         gc.unfreeze()

@@ -30,6 +30,7 @@ class Loop:
         self.every = every
         self._wake = asyncio.Event()
         self._task: asyncio.Task | None = None
+        self._between = asyncio.Event()  # set while waiting between steps
 
     def start(self) -> Loop:
         self._task = asyncio.create_task(self._run(), name=f"agent-{self.name}")
@@ -44,6 +45,7 @@ class Loop:
                 await asyncio.wait_for(self._wake.wait(), timeout=self.every)
         while True:
             self._wake.clear()
+            self._between.clear()
             wait = self.every
             try:
                 got = await self._step()
@@ -53,10 +55,15 @@ class Loop:
                 raise
             except Exception:
                 log.exception("%s failed; trying again", self.name)
+            self._between.set()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), timeout=wait)
 
-    async def stop(self) -> None:
+    async def stop(self, grace: float = 0.0) -> None:
+        """Stop; a step under way is given ``grace`` seconds to end first."""
+        if self._task is not None and grace > 0 and not self._task.done():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._between.wait(), timeout=grace)
         if self._task is not None:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):

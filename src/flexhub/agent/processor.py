@@ -40,6 +40,7 @@ class Processor:
         self.ctx = ctx
         self.dispatcher = dispatcher
         self.events = events
+        self.stopping = False  # set at shutdown: the round ends after the messages under way
 
     async def step(self) -> float | None:
         """One round over what is unprocessed: the messages of one instruction (or event) in
@@ -54,12 +55,16 @@ class Processor:
         async def run(messages: list[dict[str, Any]]) -> bool:
             async with gate:
                 for message in messages:
-                    if not await self._one(message):
+                    if self.stopping or not await self._one(message):
                         return False
                 return True
 
-        done = await asyncio.gather(*(run(g) for g in groups.values()))
-        return RETRY_SECONDS if not all(done) else 0.0
+        # every group ends before the round does (an error in one does not leave the others
+        # running into the next round, which would fetch and act on their messages again)
+        done = await asyncio.gather(*(run(g) for g in groups.values()), return_exceptions=True)
+        for failed in (d for d in done if isinstance(d, BaseException)):
+            log.error("processing a message failed", exc_info=failed)
+        return RETRY_SECONDS if not all(d is True for d in done) else 0.0
 
     async def _one(self, message: dict[str, Any]) -> bool:
         """Process one message; ``False`` when the platform could not be reached."""
@@ -76,7 +81,12 @@ class Processor:
                     return False
                 log.exception("processing failed")
                 outcome = f"error: {type(exc).__name__}: {exc}"
-            await self.ctx.store.mark_processed(message["id"], outcome)
+            try:
+                await self.ctx.store.mark_processed(message["id"], outcome)
+            except Exception:  # the store was busy: acted on, so the next round's retry finds
+                # it done (the dispatcher and the event handler check what they did before)
+                log.warning("could not mark the message processed; later", exc_info=True)
+                return False
             log.info("processed: %s", outcome)
         return True
 

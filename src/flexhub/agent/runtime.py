@@ -37,6 +37,7 @@ from flexhub.clients import ApiError, CoordinationClient, FlexMarketProviderClie
 from flexhub.clock import Clock, SystemClock
 
 log = logging.getLogger(__name__)
+STOP_GRACE_SECONDS = 10.0  # at shutdown, for the messages being processed to finish
 NOTIFY_PATH, FLEX_PATH = "/notify", "/flex/webhook"
 
 
@@ -77,6 +78,7 @@ class Agent:
         self.dispatcher = Dispatcher(self.ctx)
         self.events = EventHandler(self.ctx)
         self.loops: dict[str, Loop] = {}
+        self.processor: Processor | None = None
         self._runner: web.AppRunner | None = None
         self.so: SoSignatures | None = None
         self.webhook_keys: WebhookKeys | None = None
@@ -165,9 +167,8 @@ class Agent:
             1.0,
         ).start()
         if self.process:
-            self.loops["processor"] = Loop(
-                "processor", Processor(self.ctx, self.dispatcher, self.events).step, 1.0
-            ).start()
+            self.processor = Processor(self.ctx, self.dispatcher, self.events)
+            self.loops["processor"] = Loop("processor", self.processor.step, 1.0).start()
         self.loops["reports"] = Loop("reports", ReportSender(self.ctx).step, 5.0).start()
         self.loops["reconcile"] = Loop(
             "reconcile", reconciler.step, c.reconcile_seconds, wait_first=True
@@ -192,6 +193,9 @@ class Agent:
             log.info("Flex Market subscription %s", sub.id)
 
     async def stop(self) -> None:
+        if self.processor is not None:  # messages under way finish (up to the grace), no new
+            self.processor.stopping = True  # ones start: a SIGTERM does not act on one twice
+            await self.loops["processor"].stop(grace=STOP_GRACE_SECONDS)
         for loop in self.loops.values():
             await loop.stop()
         self.loops.clear()
