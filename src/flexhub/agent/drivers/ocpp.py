@@ -37,8 +37,9 @@ from flexhub.agent.drivers.base import (
     MeterReading,
     PowerSchedule,
 )
-from flexhub.agent.drivers.intent import IntentDriver, command_result, horizon_of, worst
+from flexhub.agent.drivers.intent import command_result, horizon_of, worst
 from flexhub.agent.drivers.options import integer, listen, number, secret, timings, unknown_asset
+from flexhub.agent.drivers.serving import ServingDriver
 from flexhub.agent.protocols.ocpp import Csms, EvseState, ProfileResult, StationConfig
 from flexhub.agent.protocols.periods import OPEN_END
 from flexhub.clock import Clock
@@ -70,13 +71,16 @@ class _Evse:
     max_kw: float
 
 
-class OcppDriver(IntentDriver):
+class OcppDriver(ServingDriver[Csms]):
+    protocol = "OCPP"
+
     def __init__(self, options: Mapping[str, Any], clock: Clock) -> None:
-        super().__init__()
-        self.options = dict(options)
-        self.clock = clock
-        self.csms: Csms | None = None
+        super().__init__(options, clock)
         self._evses: dict[str, _Evse] = {}
+
+    @property
+    def csms(self) -> Csms | None:
+        return self.server
 
     # --- lifecycle -----------------------------------------------------------------------
 
@@ -87,7 +91,7 @@ class OcppDriver(IntentDriver):
         configs = {sid: _station_config(sid, s, profile) for sid, s in settings.items()}
         times = timings(self.options, TIMINGS, "ocpp")
         times["heartbeat_interval"] = int(times["heartbeat_interval"])
-        self.csms = Csms(
+        self.server = Csms(
             address.host,
             address.port,
             configs,
@@ -96,37 +100,24 @@ class OcppDriver(IntentDriver):
             clock=self.clock,
             **times,
         )
-        await self.csms.start()
-
-    async def close(self) -> None:
-        if self.csms is not None:
-            await self.csms.stop()
-            self.csms = None
-
-    @property
-    def url(self) -> str:
-        """Where stations connect: ``<url>/<station id>``."""
-        return self._csms().url
-
-    def now(self) -> datetime:
-        return self.clock.now()
+        await self.server.start()
 
     # --- commands ------------------------------------------------------------------------
 
     async def _hold(self, asset_id: str, kw: float) -> CommandResult:
         e = self._evses[asset_id]
-        return _result(await self._csms().set_power(e.station_id, e.evse_id, kw))
+        return _result(await self._server().set_power(e.station_id, e.evse_id, kw))
 
     async def _follow(self, asset_id: str, schedule: PowerSchedule) -> CommandResult:
         e = self._evses[asset_id]
-        answer = await self._csms().apply_schedule(
+        answer = await self._server().apply_schedule(
             e.station_id, e.evse_id, horizon_of(schedule), list(schedule.kw)
         )
         return _result(answer)
 
     async def _let_go(self, asset_id: str) -> CommandResult:
         e = self._evses[asset_id]
-        return _result(await self._csms().release(e.station_id, e.evse_id))
+        return _result(await self._server().release(e.station_id, e.evse_id))
 
     async def set_limit(self, asset_id: str, max_kw: float | None) -> CommandResult:
         self._check(asset_id)
@@ -135,7 +126,7 @@ class OcppDriver(IntentDriver):
         self.intent(asset_id).limit = None if max_kw is None else float(max_kw)
         station_id = self._evses[asset_id].station_id
         total = self._station_cap(station_id)
-        csms = self._csms()
+        csms = self._server()
         if total is None:
             return _result(await csms.release_cap(station_id))
         return _result(await csms.cap(station_id, total, self.now(), OPEN_END))
@@ -156,7 +147,7 @@ class OcppDriver(IntentDriver):
         """What the station has answered, now, about what this asset was asked: its profile
         and the station's cap (pending becomes accepted once a re-send is taken)."""
         e = self._evse(asset_id)
-        csms = self._csms()
+        csms = self._server()
         profile = csms.evse_state(e.station_id, e.evse_id).last_result
         cap = csms.station(e.station_id).cap_result
         return worst(
@@ -168,7 +159,7 @@ class OcppDriver(IntentDriver):
 
     def _state(self, asset_id: str) -> EvseState:
         e = self._evse(asset_id)
-        return self._csms().evse_state(e.station_id, e.evse_id)
+        return self._server().evse_state(e.station_id, e.evse_id)
 
     async def read_meter(self, asset_id: str) -> MeterReading:
         s = self._state(asset_id)
@@ -217,7 +208,7 @@ class OcppDriver(IntentDriver):
     ) -> dict[datetime, float]:
         """Net kWh per UTC hour metered on the asset's EVSE (hours starting in [start, end))."""
         e = self._evse(asset_id)
-        return self._csms().energy_by_hour(e.station_id, e.evse_id, start, end)
+        return self._server().energy_by_hour(e.station_id, e.evse_id, start, end)
 
     # --- helpers -------------------------------------------------------------------------
 
@@ -229,11 +220,6 @@ class OcppDriver(IntentDriver):
         if e is None:
             raise unknown_asset("ocpp", asset_id)
         return e
-
-    def _csms(self) -> Csms:
-        if self.csms is None:
-            raise RuntimeError("the OCPP driver is not started")
-        return self.csms
 
 
 def _result(answer: ProfileResult) -> CommandResult:

@@ -35,8 +35,9 @@ from flexhub.agent.drivers.base import (
     MeterReading,
     PowerSchedule,
 )
-from flexhub.agent.drivers.intent import IntentDriver, command_result, horizon_of
+from flexhub.agent.drivers.intent import command_result, horizon_of
 from flexhub.agent.drivers.options import listen, secret, timings, unknown_asset
+from flexhub.agent.drivers.serving import ServingDriver
 from flexhub.agent.protocols.periods import OPEN_END
 from flexhub.agent.protocols.s2 import (
     FRBC,
@@ -59,13 +60,16 @@ TIMINGS = {
 HEATERS = ("water_heater", "heat_pump")
 
 
-class S2Driver(IntentDriver):
+class S2Driver(ServingDriver[Cem]):
+    protocol = "S2"
+
     def __init__(self, options: Mapping[str, Any], clock: Clock) -> None:
-        super().__init__()
-        self.options = dict(options)
-        self.clock = clock
-        self.cem: Cem | None = None
+        super().__init__(options, clock)
         self._assets: dict[str, tuple[AssetSpec, str]] = {}  # asset id → (spec, resource id)
+
+    @property
+    def cem(self) -> Cem | None:
+        return self.server
 
     # --- lifecycle -----------------------------------------------------------------------
 
@@ -85,7 +89,7 @@ class S2Driver(IntentDriver):
                 secret(spec.options, "token", where), tuple(CONTROL_TYPES[p] for p in prefer)
             )
             self._assets[spec.asset_id] = (spec, resource_id)
-        self.cem = Cem(
+        self.server = Cem(
             address.host,
             address.port,
             resources,
@@ -94,41 +98,28 @@ class S2Driver(IntentDriver):
             clock=self.clock,
             **timings(self.options, TIMINGS, "s2"),
         )
-        await self.cem.start()
-
-    async def close(self) -> None:
-        if self.cem is not None:
-            await self.cem.stop()
-            self.cem = None
-
-    @property
-    def url(self) -> str:
-        """Where resource managers connect: ``<url>/<resource id>``."""
-        return self._cem().url
-
-    def now(self) -> datetime:
-        return self.clock.now()
+        await self.server.start()
 
     # --- commands ------------------------------------------------------------------------
 
     async def _hold(self, asset_id: str, kw: float) -> CommandResult:
-        return _result(await self._cem().set_power(self._rid(asset_id), kw))
+        return _result(await self._server().set_power(self._rid(asset_id), kw))
 
     async def _follow(self, asset_id: str, schedule: PowerSchedule) -> CommandResult:
-        answer = await self._cem().apply_schedule(
+        answer = await self._server().apply_schedule(
             self._rid(asset_id), horizon_of(schedule), list(schedule.kw)
         )
         return _result(answer)
 
     async def _let_go(self, asset_id: str) -> CommandResult:
-        return _result(await self._cem().clear_schedule(self._rid(asset_id)))
+        return _result(await self._server().clear_schedule(self._rid(asset_id)))
 
     async def set_limit(self, asset_id: str, max_kw: float | None) -> CommandResult:
         rid = self._rid(asset_id)
         self.intent(asset_id).limit = None if max_kw is None else float(max_kw)
         if max_kw is None:
-            return _result(await self._cem().release_cap(rid))
-        return _result(await self._cem().cap(rid, float(max_kw), self.now(), OPEN_END))
+            return _result(await self._server().release_cap(rid))
+        return _result(await self._server().cap(rid, float(max_kw), self.now(), OPEN_END))
 
     def last_result(self, asset_id: str) -> CommandResult:
         """The resource manager's answer, now, to what this asset was last asked (pending
@@ -139,7 +130,7 @@ class S2Driver(IntentDriver):
     # --- readings ------------------------------------------------------------------------
 
     def _info(self, asset_id: str) -> ResourceInfo:
-        return self._cem().resource(self._rid(asset_id))
+        return self._server().resource(self._rid(asset_id))
 
     async def read_meter(self, asset_id: str) -> MeterReading:
         info = self._info(asset_id)
@@ -184,7 +175,7 @@ class S2Driver(IntentDriver):
     ) -> dict[datetime, float]:
         """Net kWh per UTC hour from the resource's power measurements (hours starting in
         [start, end))."""
-        return self._cem().energy_by_hour(self._rid(asset_id), start, end)
+        return self._server().energy_by_hour(self._rid(asset_id), start, end)
 
     # --- helpers -------------------------------------------------------------------------
 
@@ -200,11 +191,6 @@ class S2Driver(IntentDriver):
     def _rid(self, asset_id: str) -> str:
         self._spec(asset_id)
         return self._assets[asset_id][1]
-
-    def _cem(self) -> Cem:
-        if self.cem is None:
-            raise RuntimeError("the S2 driver is not started")
-        return self.cem
 
 
 def _result(answer: InstructionResult) -> CommandResult:
