@@ -86,9 +86,7 @@ dominate, about equally (the README has the figures of whole fleets).
 
 from __future__ import annotations
 
-import itertools
 import logging
-import mmap
 import os
 import time
 from dataclasses import dataclass, field
@@ -96,7 +94,7 @@ from operator import attrgetter
 
 import numpy as np
 
-from flexhub.agent.optimize import chain, explain, knapsack, lp
+from flexhub.agent.optimize import chain, explain, jobs, knapsack, lp
 from flexhub.agent.optimize.devices import EV, FixedLoad, HeatPump, WaterHeater
 from flexhub.agent.optimize.pool import WorkerPool
 from flexhub.agent.optimize.schedule import ScheduleRequest, ScheduleResult, UnmetTarget
@@ -213,9 +211,9 @@ class Optimizer:
         # this call's own entry (a call in another thread has its own): what the workers,
         # forked at the pool's first job, read; the schedules they write (``power``: shared
         # memory when they are processes, so nothing big is pickled back)
-        key = next(_CALLS)
-        power = _shared_zeros((a.size, h.steps)) if workers > 1 else power
-        _SHARED[key] = dict(
+        key = next(jobs.CALLS)
+        power = jobs.shared_zeros((a.size, h.steps)) if workers > 1 else power
+        jobs.SHARED[key] = dict(
             problem=problem, prices=prices, dt=dt, cap=cap, big=big, horizon=h, power=power
         )
         try:
@@ -230,12 +228,11 @@ class Optimizer:
                     sizes=sizes,
                     deadline=deadline,
                     stats=stats,
-                    workers=workers,
                     since=t,
                 )
             power = np.array(power) if workers > 1 else power  # private memory for the answer
         finally:
-            del _SHARED[key]
+            del jobs.SHARED[key]
         ids = problem.ids
         cost = float((power @ prices).sum() * dt)
         t = time.perf_counter()
@@ -257,69 +254,135 @@ class Optimizer:
         sizes: np.ndarray,
         deadline: float,
         stats: Stats,
-        workers: int,
         since: float,
     ) -> list[UnmetTarget]:
         """The phases after the arrays (see ``_schedule``), on the call's entry ``key`` of
-        ``_SHARED`` (the problem and prices are read there); the schedules go to its shared
-        ``power``; returns the unmet targets."""
-        s = _SHARED[key]
+        ``jobs.SHARED`` (the problem and prices are read there); the schedules go to its
+        shared ``power``; returns the unmet targets.
+
+        The pool runs its jobs in the order they are submitted: first the own optima of the
+        devices at locations that may be coupled (a limit and several devices), then those
+        of the rest of the fleet. As soon as the first are in, the coupled locations' LPs are
+        submitted (they queue behind the rest's chain, so the workers never wait for this
+        process); while the LPs run, this process finds the unmet targets of the devices
+        whose locations the LPs do not touch, then those of the others once their LPs are in.
+        """
+        s = jobs.SHARED[key]
         problem, prices = s["problem"], s["prices"]
         power, h, a = s["power"], s["horizon"], problem.stores
-        dt = s["dt"]
         t = stats.lap("processes", since)
-        rows = np.nonzero(by_knapsack)[0]
-        knapsacks = pool.submit(_knapsack_job, key, rows)
-        parts = _split(by_chain, self.chunk)
-        jobs = [(key, part) for part in parts]
-        for part, ok in zip(parts, pool.map(_chain_job, jobs), strict=True):
-            unsolved[part] = ~ok
-        knapsacks.result()
+        maybe = (limited & (sizes > 1))[problem.site]
+        groups = []
+        for first in (True, False):
+            pick = maybe == first
+            rows = np.nonzero(by_knapsack & pick)[0]
+            knapsacks = [pool.submit(jobs.knapsack_job, key, rows)] if len(rows) else []
+            parts = _split(by_chain[pick[by_chain]], self.chunk)
+            chains = [(part, pool.submit(jobs.chain_job, key, part)) for part in parts]
+            groups.append((knapsacks, chains))
+        rounds = []
+        touched = np.zeros(len(sizes), dtype=bool)  # locations whose LP or capped chain runs
+        for first, (knapsacks, chains) in zip((True, False), groups, strict=True):
+            for part, future in chains:
+                unsolved[part] = ~future.result()
+            for future in knapsacks:
+                future.result()
+            failed = np.bincount(problem.site, weights=unsolved, minlength=len(sizes)) > 0
+            if first:  # every device at these locations is in: are they coupled?
+                rows = np.nonzero(maybe)[0]
+                drawn = by_site(problem.site[rows], power[rows], len(sizes))
+                over = ((drawn + problem.fixed) > problem.limit + TOL).any(axis=1)
+                coupled = limited & (sizes > 1) & (over | failed)
+            else:  # a device the chain could not solve: its location goes to the LP
+                coupled = failed & ~touched
+            if coupled.any():
+                sites = np.nonzero(coupled)[0]
+                rounds.append(self._couple(pool, key, sites, unsolved, deadline, stats))
+                touched |= coupled
         t = stats.lap("knapsack and chain", t)
 
         drawn = by_site(problem.site, power, len(problem.site_ids))
-        over = ((drawn + problem.fixed) > problem.limit + TOL).any(axis=1)
-        coupled = limited & (sizes > 1) & over
-        coupled |= np.bincount(problem.site, weights=unsolved, minlength=len(sizes)) > 0
-        sites = np.nonzero(coupled)[0]
-        sites, alone, extra, settled = _reduce(problem, sites, power, unsolved, prices)
+        rows, unmet = _unmet(problem, h, prices, power, drawn, only=~touched[problem.site])
+        t = stats.lap("explain", t)
+        for r in rounds:
+            r.collect(power, problem, s["dt"], deadline, stats)
+        t = stats.lap("lp", t)
+
+        drawn = by_site(problem.site, power, len(problem.site_ids))
+        again = np.nonzero(touched[problem.site])[0]
+        if len(again):  # the devices at the locations of the LPs and capped chains
+            more, found = _unmet(problem, h, prices, power, drawn, rows=again)
+            order = np.argsort(np.concatenate([rows, more]), kind="stable")
+            unmet = [(unmet + found)[i] for i in order.tolist()]
+        over = explain.over_limits(
+            h, prices, a, problem.site, problem.site_ids, problem.fixed, problem.limit, drawn
+        )
+        stats.lap("explain", t)
+        return unmet + over
+
+    def _couple(self, pool, key, sites, unsolved, deadline, stats) -> _Round:
+        """Submits the jobs of coupled locations ``sites`` (made smaller by ``_reduce``): the
+        chain under a cap of the devices left alone, one LP per chunk of locations."""
+        s = jobs.SHARED[key]
+        problem, power = s["problem"], s["power"]
+        sites, alone, extra, settled = _reduce(problem, sites, power, unsolved, s["prices"])
         room = (problem.limit - problem.fixed - extra)[problem.site[alone]]
-        by_cap = pool.submit(_capped_job, key, alone, room) if len(alone) else None
+        by_cap = pool.submit(jobs.capped_job, key, alone, room) if len(alone) else None
         chunks = _split(sites, self.lp_chunk)
         members = [m[~settled[m]] for m in map(problem.members, chunks)]
-        stats.lp_locations, stats.chain_alone = len(sites), len(alone)
-        stats.lp_devices, stats.settled = sum(map(len, members)), int(settled.sum())
+        stats.lp_locations += len(sites)
+        stats.chain_alone += len(alone)
+        stats.lp_devices += sum(map(len, members))
+        stats.settled += int(settled.sum())
         futures = [
-            pool.submit(_lp_job, key, part, rows, extra[part], deadline)
+            pool.submit(jobs.lp_job, key, part, rows, extra[part], deadline)
             for part, rows in zip(chunks, members, strict=True)
         ]
-        if by_cap is not None:  # a cap changes no hard limit: these are all solved
-            p, ok = by_cap.result()
-            power[alone[ok]] = p[ok]
-        for part, rows, future in zip(chunks, members, futures, strict=True):
+        return _Round(alone, by_cap, chunks, members, extra, futures)
+
+
+@dataclass
+class _Round:
+    """The jobs of a set of coupled locations, submitted (see ``Optimizer._couple``)."""
+
+    alone: np.ndarray
+    by_cap: object
+    chunks: list[np.ndarray]
+    members: list[np.ndarray]
+    extra: np.ndarray
+    futures: list
+
+    def collect(self, power, problem: _Problem, dt: float, deadline: float, stats: Stats):
+        """Their schedules, written to ``power``; the fallback for an LP not done in time."""
+        if self.by_cap is not None:  # a cap changes no hard limit: these are all solved
+            p, ok = self.by_cap.result()
+            power[self.alone[ok]] = p[ok]
+        for part, rows, future in zip(self.chunks, self.members, self.futures, strict=True):
             try:
                 result = future.result(timeout=max(deadline - time.monotonic(), 0) + 5)
             except TimeoutError:
                 result = None
             if result is None:
                 stats.fallback_locations += len(part)
-                block = problem.block(part, rows, extra[part])
+                block = problem.block(part, rows, self.extra[part])
                 result = lp.fallback(block, power[rows], dt)
             power[rows] = result
-        t = stats.lap("lp", t)
-        drawn = by_site(problem.site, power, len(problem.site_ids))
-        bounds = np.linspace(0, a.size, workers + 1).astype(int)
-        jobs = [
-            pool.submit(_explain_job, key, lo, hi, drawn)
-            for lo, hi in zip(bounds[:-1], bounds[1:], strict=True)
-            if hi > lo
-        ]
-        over = explain.over_limits(
-            h, prices, a, problem.site, problem.site_ids, problem.fixed, problem.limit, drawn
-        )
-        unmet = [u for job in jobs for u in job.result()] + over
-        stats.lap("explain", t)
-        return unmet
+
+
+def _unmet(problem, h, prices, power, drawn, rows=None, only=None):
+    """``explain.devices_unmet`` of every device (``only``: a mask of those to report) or of
+    ``rows``: (the rows of the unmet targets, the targets)."""
+    p = problem
+    if rows is None:
+        ids, devices, targets, a, site = p.ids, p.devices, p.targets, p.stores, p.site
+    else:
+        pick = rows.tolist()
+        ids, devices = [p.ids[i] for i in pick], [p.devices[i] for i in pick]
+        targets, a, site = [p.targets[i] for i in pick], p.stores.take(rows), p.site[rows]
+        power = power[rows]
+    args = (h, prices, ids, devices, targets, a, power, site, p.fixed, p.limit, drawn, only)
+    found, out = explain.devices_unmet(*args)
+    return (found if rows is None else rows[found]), out
 
 
 def _safe(request: ScheduleRequest, prices: np.ndarray, exc: Exception) -> ScheduleResult:
@@ -363,92 +426,6 @@ def _big(a: StoreArrays, prices: np.ndarray) -> float:
 
 def _split(items: np.ndarray, size: int) -> list[np.ndarray]:
     return [items[i : i + size] for i in range(0, len(items), size)]
-
-
-# What the worker processes read, by call (``next(_CALLS)``), set before they are forked at the
-# pool's first job, so nothing big is pickled: the problem, prices, dt, the per-device caps,
-# the overload price, the horizon and ``power``, where the chain and knapsack jobs write their
-# schedules (shared memory when the workers are processes). Each call has its own entry, so
-# calls from several threads do not mix (see the module docstring).
-_SHARED: dict[int, dict] = {}
-_CALLS = itertools.count()
-
-
-def _shared_zeros(shape: tuple[int, int]) -> np.ndarray:
-    """A zero float array in anonymous shared memory: what a forked worker writes to it, the
-    parent sees (an anonymous ``mmap`` is shared across ``fork``)."""
-    size = max(int(np.prod(shape)), 1) * 8
-    return np.frombuffer(mmap.mmap(-1, size), dtype=float, count=int(np.prod(shape))).reshape(shape)
-
-
-def _chain_job(job: tuple[int, np.ndarray]) -> np.ndarray:
-    """The chain DP of the rows of ``job`` (a call's key, rows) under their caps, written to
-    the call's ``power``; returns the mask of rows solved."""
-    key, rows = job
-    s = _SHARED[key]
-    power, ok = chain.solve(
-        s["problem"].stores.rows(rows), s["prices"], s["dt"], s["cap"][rows], s["big"]
-    )
-    _put(s["power"], rows, power)
-    return ok
-
-
-def _capped_job(key: int, rows: np.ndarray, cap: np.ndarray):
-    """The chain DP of ``rows`` under ``cap``: (power, mask of rows solved)."""
-    s = _SHARED[key]
-    return chain.solve(s["problem"].stores.rows(rows), s["prices"], s["dt"], cap, s["big"])
-
-
-def _knapsack_job(key: int, rows: np.ndarray) -> None:
-    s = _SHARED[key]
-    a = s["problem"].stores.rows(rows)
-    _put(s["power"], rows, knapsack.solve(a, s["prices"], s["dt"], s["cap"][rows]))
-
-
-def _put(power: np.ndarray, rows: np.ndarray, values: np.ndarray) -> None:
-    if len(rows) and rows[-1] - rows[0] + 1 == len(rows):  # one ascending run: a slice
-        power[int(rows[0]) : int(rows[-1]) + 1] = values
-    else:
-        power[rows] = values
-
-
-def _explain_job(key: int, lo: int, hi: int, drawn: np.ndarray):
-    """The unmet targets of the devices in rows ``lo:hi`` (``drawn``: what each location's
-    devices draw)."""
-    s = _SHARED[key]
-    pr = s["problem"]
-    return explain.unmet(
-        s["horizon"],
-        s["prices"],
-        pr.ids[lo:hi],
-        pr.devices[lo:hi],
-        pr.targets[lo:hi],
-        pr.stores.view(slice(lo, hi)),
-        s["power"][lo:hi],
-        pr.site[lo:hi],
-        pr.site_ids,
-        pr.fixed,
-        pr.limit,
-        drawn,
-        locations=False,
-    )
-
-
-def _lp_job(key: int, sites: np.ndarray, rows: np.ndarray, extra: np.ndarray, deadline: float):
-    """The optimal power of the devices ``rows`` at ``sites`` (whose other devices draw
-    ``extra`` there), or None if no optimum came before ``deadline`` (``time.monotonic``).
-    Returned, not written to ``power``: after a time-out the caller writes the fallback."""
-    s = _SHARED[key]
-    left = deadline - time.monotonic()
-    if left <= 0:
-        return None
-    try:
-        block = s["problem"].block(sites, rows, extra)
-        power, _ = lp.solve(block, s["prices"], s["dt"], s["big"], left)
-    except Exception:
-        log.exception("HiGHS failed on a chunk of locations")
-        return None
-    return power
 
 
 def _reduce(problem, sites, power, unsolved, prices):
