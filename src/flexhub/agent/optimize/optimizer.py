@@ -86,6 +86,7 @@ dominate, about equally (the README has the figures of whole fleets).
 
 from __future__ import annotations
 
+import gc
 import logging
 import os
 import time
@@ -167,11 +168,19 @@ class Optimizer:
         for loc, limit in request.location_limits.items():
             if np.shape(limit) != (request.horizon.steps,):
                 raise ValueError(f"the limit of {loc!r} needs one value (or NaN) per step")
+        # the collector's full passes would walk the request's objects (and, in the forked
+        # workers, copy their pages): they are set aside for the call (see the docstring)
+        freeze = gc.get_freeze_count() == 0
+        if freeze:
+            gc.freeze()
         try:
             return self._schedule(request, prices)
         except Exception as exc:  # a bug here must not leave the caller without a schedule
             log.exception("the optimizer failed; answering with the safe schedule")
             return _safe(request, prices, exc)
+        finally:
+            if freeze:
+                gc.unfreeze()
 
     def _schedule(self, request: ScheduleRequest, prices: np.ndarray) -> ScheduleResult:
         deadline = time.monotonic() + self.time_limit
