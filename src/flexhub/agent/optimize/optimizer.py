@@ -87,6 +87,7 @@ dominate, about equally (the README has the figures of whole fleets).
 from __future__ import annotations
 
 import gc
+import itertools
 import logging
 import os
 import time
@@ -495,19 +496,22 @@ class _Problem:
         # fills slices
         rows = np.nonzero(~is_load)[0]
         rows = rows[np.argsort(kind[rows], kind="stable")].tolist()
-        profiles = fixed_profiles([devices[i] for i in loads.tolist()], h)
+        profiles = fixed_profiles([*map(devices.__getitem__, loads.tolist())], h)
         fixed = by_site(site[loads], profiles, len(site_ids))
         limit = np.full((len(site_ids), h.steps), np.inf)
         known = [loc for loc in request.location_limits if loc in site_index]
         if known:
             values = np.array([request.location_limits[loc] for loc in known], dtype=float)
             limit[[site_index[loc] for loc in known]] = np.where(np.isnan(values), np.inf, values)
-        ids = [ids[i] for i in rows]
-        devices = [devices[i] for i in rows]
+        ids = [*map(ids.__getitem__, rows)]  # (``map`` over a bound method: a C loop)
+        devices = [*map(devices.__getitem__, rows)]
         stores = stack(devices, h, request.outdoor_temperature)
-        by_type = {k: _target_of(k) for k in kind_index}
-        targets = [by_type[t] for t in map(type, devices)]
         counts = np.bincount(kind[rows], minlength=len(kind_index))
+        targets = [
+            target
+            for k, n in zip(kind_index, counts.tolist(), strict=True)
+            for target in itertools.repeat(_target_of(k), n)
+        ]
         ends = np.cumsum(counts)
         kinds = {
             k: slice(int(end - n), int(end))
