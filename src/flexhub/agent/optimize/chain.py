@@ -228,14 +228,15 @@ class _Segments:
         """The left end of the first segment whose slope is not below ``slope``."""
         return self.lo + self._at(_count(self.slopes[: self.used] < slope))
 
-    def _shift(self, pos: np.ndarray, grow: np.ndarray | float) -> None:
+    def _shift(self, pos: np.ndarray, grow: np.ndarray | None) -> None:
         """Open a slot at ``pos`` (the segments from ``pos`` on move one on, their ends grown
-        by ``grow``)."""
+        by ``grow``, if given)."""
         u = self.used
         m = int(pos.min(initial=u))  # the slots below the lowest ``pos`` stay (a fifth)
         after = self.idx[m + 1 : u + 1] > pos
         np.copyto(self.slopes[m + 1 : u + 1], self.slopes[m:u], where=after)  # (overlap-safe)
-        np.copyto(self.ends[m + 1 : u + 1], self.ends[m:u] + grow, where=after)
+        grown = self.ends[m:u] if grow is None else self.ends[m:u] + grow
+        np.copyto(self.ends[m + 1 : u + 1], grown, where=after)
         self.used = u + 1
 
     def insert(self, slope: np.ndarray, length: np.ndarray) -> None:
@@ -295,10 +296,14 @@ class _Segments:
         d = at - self.lo
         pos = np.minimum(_count(self.ends[:u] < d), u - 1)
         cut = np.clip(d, self._at(pos), self.ends[pos, self.rows])
-        self._shift(pos, 0.0)
+        self._shift(pos, None)
         self.ends[pos, self.rows] = cut
-        side = self.idx[: self.used] <= pos if left else self.idx[: self.used] > pos
-        used = self.slopes[: self.used]
+        if left:  # slots up to the highest ``pos``
+            top = int(pos.max(initial=-1)) + 1
+            side, used = self.idx[:top] <= pos, self.slopes[:top]
+        else:  # slots from the lowest ``pos`` on
+            low = int(pos.min(initial=self.used)) + 1
+            side, used = self.idx[low : self.used] > pos, self.slopes[low : self.used]
         np.add(used, change, out=used, where=side)
 
 
