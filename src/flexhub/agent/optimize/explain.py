@@ -56,6 +56,12 @@ def unmet(
     return out
 
 
+def missed(a: StoreArrays, power: np.ndarray, dt: float) -> np.ndarray:
+    """The rows that miss a soft limit under ``power`` (what :func:`devices_unmet` reports;
+    row by row, so a chunk's answer is the fleet's)."""
+    return a.misses(a.trajectory(power, dt)).max(axis=1, initial=0.0) > TOL
+
+
 def devices_unmet(
     horizon: Horizon,
     prices: np.ndarray,
@@ -68,11 +74,9 @@ def devices_unmet(
     fixed: np.ndarray,
     limit: np.ndarray,
     drawn: np.ndarray,
-    only: np.ndarray | None = None,
 ) -> tuple[np.ndarray, list[UnmetTarget]]:
     """The devices' unmet targets (as :func:`unmet`, without the locations) and their rows,
-    ascending; ``only``: a mask of the rows to report (the others' schedules or locations may
-    not be final yet)."""
+    ascending."""
     dt = horizon.dt
     clock = _clock(horizon)
     states = a.trajectory(power, dt)
@@ -80,8 +84,6 @@ def devices_unmet(
     out: list[UnmetTarget] = []
 
     rows = np.nonzero(miss.max(axis=1) > TOL)[0]
-    if only is not None:
-        rows = rows[only[rows]]
     if len(rows):
         one = a.take(rows)
         k = np.argmax(miss[rows], axis=1)

@@ -16,7 +16,7 @@ import time
 
 import numpy as np
 
-from flexhub.agent.optimize import chain, knapsack, lp
+from flexhub.agent.optimize import chain, explain, knapsack, lp
 
 log = logging.getLogger(__name__)
 
@@ -35,15 +35,15 @@ def shared_zeros(shape: tuple[int, int]) -> np.ndarray:
     return np.frombuffer(mmap.mmap(-1, size), dtype=float, count=int(np.prod(shape))).reshape(shape)
 
 
-def chain_job(key: int, rows: np.ndarray) -> np.ndarray:
+def chain_job(key: int, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """The chain DP of ``rows`` under their caps, written to the call's ``power``; returns the
-    mask of rows solved."""
+    masks of the rows solved and of those that miss a soft limit (``explain.missed``: here,
+    while the chunk is in the cache, not over the whole fleet in the caller)."""
     s = SHARED[key]
-    power, ok = chain.solve(
-        s["problem"].stores.rows(rows), s["prices"], s["dt"], s["cap"][rows], s["big"]
-    )
+    a = s["problem"].stores.rows(rows)
+    power, ok = chain.solve(a, s["prices"], s["dt"], s["cap"][rows], s["big"])
     _put(s["power"], rows, power)
-    return ok
+    return ok, explain.missed(a, power, s["dt"])
 
 
 def capped_job(key: int, rows: np.ndarray, cap: np.ndarray):
@@ -52,10 +52,14 @@ def capped_job(key: int, rows: np.ndarray, cap: np.ndarray):
     return chain.solve(s["problem"].stores.rows(rows), s["prices"], s["dt"], cap, s["big"])
 
 
-def knapsack_job(key: int, rows: np.ndarray) -> None:
+def knapsack_job(key: int, rows: np.ndarray) -> np.ndarray:
+    """The knapsack of ``rows``, written to ``power``; returns the mask of those that miss a
+    soft limit."""
     s = SHARED[key]
     a = s["problem"].stores.rows(rows)
-    _put(s["power"], rows, knapsack.solve(a, s["prices"], s["dt"], s["cap"][rows]))
+    power = knapsack.solve(a, s["prices"], s["dt"], s["cap"][rows])
+    _put(s["power"], rows, power)
+    return explain.missed(a, power, s["dt"])
 
 
 def lp_job(key: int, sites: np.ndarray, rows: np.ndarray, extra: np.ndarray, deadline: float):

@@ -286,17 +286,19 @@ class Optimizer:
         for first in (True, False):
             pick = maybe == first
             rows = np.nonzero(by_knapsack & pick)[0]
-            knapsacks = [pool.submit(jobs.knapsack_job, key, rows)] if len(rows) else []
+            knapsacks = [(rows, pool.submit(jobs.knapsack_job, key, rows))] if len(rows) else []
             parts = _split(by_chain[pick[by_chain]], self.chunk)
             chains = [(part, pool.submit(jobs.chain_job, key, part)) for part in parts]
             groups.append((knapsacks, chains))
         rounds = []
         touched = np.zeros(len(sizes), dtype=bool)  # locations whose LP or capped chain runs
+        missed = np.zeros(a.size, dtype=bool)  # devices whose own optimum misses a soft limit
         for first, (knapsacks, chains) in zip((True, False), groups, strict=True):
             for part, future in chains:
-                unsolved[part] = ~future.result()
-            for future in knapsacks:
-                future.result()
+                ok, missed[part] = future.result()
+                unsolved[part] = ~ok
+            for rows, future in knapsacks:
+                missed[rows] = future.result()
             failed = np.bincount(problem.site, weights=unsolved, minlength=len(sizes)) > 0
             if first:  # every device at these locations is in: are they coupled?
                 rows = np.nonzero(maybe)[0]
@@ -312,7 +314,8 @@ class Optimizer:
         t = stats.lap("knapsack and chain", t)
 
         drawn = by_site(problem.site, power, len(problem.site_ids))
-        rows, unmet = _unmet(problem, h, prices, power, drawn, only=~touched[problem.site])
+        rows = np.nonzero(missed & ~touched[problem.site])[0]
+        rows, unmet = _unmet(problem, h, prices, power, drawn, rows=rows)
         t = stats.lap("explain", t)
         for r in rounds:
             r.collect(power, problem, s["dt"], deadline, stats)
@@ -379,20 +382,15 @@ class _Round:
             power[rows] = result
 
 
-def _unmet(problem, h, prices, power, drawn, rows=None, only=None):
-    """``explain.devices_unmet`` of every device (``only``: a mask of those to report) or of
-    ``rows``: (the rows of the unmet targets, the targets)."""
-    p = problem
-    if rows is None:
-        ids, devices, targets, a, site = p.ids, p.devices, p.targets, p.stores, p.site
-    else:
-        pick = rows.tolist()
-        ids, devices = [p.ids[i] for i in pick], [p.devices[i] for i in pick]
-        targets, a, site = [p.targets[i] for i in pick], p.stores.take(rows), p.site[rows]
-        power = power[rows]
-    args = (h, prices, ids, devices, targets, a, power, site, p.fixed, p.limit, drawn, only)
+def _unmet(problem: _Problem, h, prices, power, drawn, rows: np.ndarray):
+    """``explain.devices_unmet`` of the devices ``rows``: (the rows of their unmet targets,
+    ascending, and the targets)."""
+    p, pick = problem, rows.tolist()
+    ids, devices = [*map(p.ids.__getitem__, pick)], [*map(p.devices.__getitem__, pick)]
+    targets, a, site = [*map(p.targets.__getitem__, pick)], p.stores.take(rows), p.site[rows]
+    args = (h, prices, ids, devices, targets, a, power[rows], site, p.fixed, p.limit, drawn)
     found, out = explain.devices_unmet(*args)
-    return (found if rows is None else rows[found]), out
+    return rows[found], out
 
 
 def _safe(request: ScheduleRequest, prices: np.ndarray, exc: Exception) -> ScheduleResult:
