@@ -326,7 +326,7 @@ class Optimizer:
         if len(again):  # the devices at the locations of the LPs and capped chains
             more, found = _unmet(problem, h, prices, power, drawn, rows=again)
             order = np.argsort(np.concatenate([rows, more]), kind="stable")
-            unmet = [(unmet + found)[i] for i in order.tolist()]
+            unmet = [*map((unmet + found).__getitem__, order.tolist())]  # by row, as before
         over = explain.over_limits(
             h, prices, a, problem.site, problem.site_ids, problem.fixed, problem.limit, drawn
         )
