@@ -62,9 +62,14 @@ def knapsack_job(key: int, rows: np.ndarray) -> np.ndarray:
     return explain.missed(a, power, s["dt"])
 
 
-def lp_job(key: int, sites: np.ndarray, rows: np.ndarray, extra: np.ndarray, deadline: float):
-    """The optimal power of the devices ``rows`` at ``sites`` (whose other devices draw
-    ``extra`` there), or None if no optimum came before ``deadline`` (``time.monotonic``)."""
+def lp_job(key: int, work: list[tuple[np.ndarray, np.ndarray, np.ndarray]], deadline: float):
+    """For each (sites, rows, extra) of ``work``: the optimal power of the devices ``rows`` at
+    ``sites`` (whose other devices draw ``extra`` there), or None if no optimum came before
+    ``deadline`` (``time.monotonic``)."""
+    return [_lp(key, sites, rows, extra, deadline) for sites, rows, extra in work]
+
+
+def _lp(key: int, sites: np.ndarray, rows: np.ndarray, extra: np.ndarray, deadline: float):
     s = SHARED[key]
     left = deadline - time.monotonic()
     if left <= 0:

@@ -104,6 +104,7 @@ from flexhub.agent.optimize.stack import StoreArrays, by_site, fixed_profiles, s
 
 log = logging.getLogger(__name__)
 TOL = 1e-7
+LP_JOB = 4  # LP chunks a worker's job: fewer, longer jobs keep the workers fed (see _solve)
 
 
 @dataclass
@@ -347,9 +348,10 @@ class Optimizer:
         stats.chain_alone += len(alone)
         stats.lp_devices += sum(map(len, members))
         stats.settled += int(settled.sum())
+        work = [(part, rows, extra[part]) for part, rows in zip(chunks, members, strict=True)]
         futures = [
-            pool.submit(jobs.lp_job, key, part, rows, extra[part], deadline)
-            for part, rows in zip(chunks, members, strict=True)
+            pool.submit(jobs.lp_job, key, work[i : i + LP_JOB], deadline)
+            for i in range(0, len(work), LP_JOB)
         ]
         return _Round(alone, by_cap, chunks, members, extra, futures)
 
@@ -370,11 +372,13 @@ class _Round:
         if self.by_cap is not None:  # a cap changes no hard limit: these are all solved
             p, ok = self.by_cap.result()
             power[self.alone[ok]] = p[ok]
-        for part, rows, future in zip(self.chunks, self.members, self.futures, strict=True):
+        results = []
+        for i, future in enumerate(self.futures):
             try:
-                result = future.result(timeout=max(deadline - time.monotonic(), 0) + 5)
+                results += future.result(timeout=max(deadline - time.monotonic(), 0) + 5)
             except TimeoutError:
-                result = None
+                results += [None] * len(self.chunks[i * LP_JOB : (i + 1) * LP_JOB])
+        for part, rows, result in zip(self.chunks, self.members, results, strict=True):
             if result is None:
                 stats.fallback_locations += len(part)
                 block = problem.block(part, rows, self.extra[part])
