@@ -21,7 +21,9 @@ How a request is solved:
    chunks solved in parallel processes, each within what is left of ``time_limit``. A chunk
    without an optimum in time gets ``lp.fallback`` (own optima scaled into the limit, two-way
    devices idle), which keeps every hard limit.
-4. The unmet targets and their reasons come from the final schedule (``explain``).
+4. The unmet targets and their reasons come from the final schedule (``explain``): the jobs
+   of step 2 return which of their rows miss a soft limit, and this process words the reasons
+   of those at locations step 3 leaves alone while the LPs run, of the others after them.
 
 Measured on the 2-core development machine (24 hourly steps; per device; the machine is
 shared, so figures vary by some 30 %):
@@ -56,20 +58,30 @@ against 1.4 s here, as touching the request's 150,000 Python objects in forked c
 their pages).
 
 The workers write the schedules of the chain and knapsack jobs into one array in anonymous
-shared memory (an ``mmap`` made before the fork) and read it again for the reasons, instead of
-pickling each chunk's schedule back and the fleet's schedules out again; an LP chunk's schedule
-is still returned (it is small, and after a time-out the caller writes the fallback in its
-place, which a late worker must not overwrite). Measured at 100,000 resources of
-``bench/optimize.py`` (2026-12-02, load average 0.7 on the 2 cores; cProfile first, in one
-process: 3.8 s of CPU, HiGHS's own run 1.1 s, the chain DP 1.4 s, the arrays 0.74 s of which
-``np.fromiter`` over the request's objects 0.44 s, the reasons 0.28 s): with two workers,
-2.8 s wall and 4.4 s of CPU before (the pickled schedules and 155,000 page faults against
-33,000 in one process), 2.35-2.43 s and 3.8-3.9 s after, 113,000 page faults; freezing the
-garbage collector before the fork (``gc.freeze``) changed nothing measurable. The LP phase is
-HiGHS itself: building the 213 models of that fleet takes 0.13 s of the LP phase's 1.2 s.
+shared memory (an ``mmap`` made before the fork), instead of pickling each chunk's schedule
+back; an LP chunk's schedule is returned (it is small, and after a time-out the caller writes
+the fallback in its place, which a late worker must not overwrite). Measured at 100,000
+resources of ``bench/optimize.py`` (2026-12-02, load average 0.7): 2.8 s wall and 4.4 s of CPU
+before (155,000 page faults against 33,000 in one process), 2.35-2.43 s and 3.8-3.9 s after.
 
-Concurrent calls. Each call keeps what its workers read under its own key of ``_SHARED`` (its
-workers are forked after it is set and see only that entry's objects by their key) and its
+Order of the work (2026-12-03). The pool runs its jobs in the order they are submitted, so
+the phases overlap instead of waiting for each other (``_solve``): the own optima of the
+devices at locations that may be coupled go first, and their LPs are submitted as soon as
+those are in, behind the chain of the rest of the fleet; the reasons of the unaffected devices
+are worded here while the LPs run (in the workers they cost 0.6 s of CPU, 32,000 page faults:
+slicing the lists of ids and devices touched 50,000 objects each); LP chunks go four to a job
+(fewer, longer jobs keep the workers fed while this process is busy). The garbage collector is
+frozen for the call (``gc.freeze``): its full passes walked the request's objects while the
+arrays were built (first call in a process: 1.19-1.33 s -> 0.76-1.18 s for the arrays, at a
+load of 2). Other changes of that round: HiGHS gets the model as arrays (``Highs.passModel``:
+LP CPU 1.61 -> 1.35 s on the 213 models, identical solutions), the chain DP counts along its
+slots as bytes and shifts only the slots that move (10-15 % less CPU, identical schedules).
+Schedules, cost and unmet targets are identical to before at 100,000 resources. Measured
+(``bench/optimize.py``, alternately with the code before, the machine shared with other
+sessions): FIGURES.
+
+Concurrent calls. Each call keeps what its workers read under its own key of ``jobs.SHARED``
+(its workers are forked after it is set and see only that entry's objects by their key) and its
 own pool, so calls from several threads at once each get their own optimum (tested). The agent
 still serializes its calls (``agent/events.py``), and that is the right design: a call already
 uses every core (two workers on a 2-core machine), so two calls at once would each take about
@@ -80,8 +92,8 @@ The chain DP was chosen over a greedy with an optimality certificate because it 
 every single store (both soft bands, hard ranges, per-step caps, two-way devices) with one code
 path, and over HiGHS per device because it is 60-100 times faster; its cost grows with the
 number of breakpoints of the value function, ``O(N)`` a step for the thermal stores. At 100,000
-resources the coupled LPs, the chain DP and building the arrays (serial, in this process)
-dominate, about equally (the README has the figures of whole fleets).
+resources the coupled LPs, the chain DP and building the arrays (serial, in this process: now
+the largest part of the wall time) dominate (the README has the figures of whole fleets).
 """
 
 from __future__ import annotations
