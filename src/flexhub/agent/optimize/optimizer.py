@@ -21,7 +21,9 @@ How a request is solved:
    chunks solved in parallel processes, each within what is left of ``time_limit``. A chunk
    without an optimum in time gets ``lp.fallback`` (own optima scaled into the limit, two-way
    devices idle), which keeps every hard limit.
-4. The unmet targets and their reasons come from the final schedule (``explain``).
+4. The unmet targets and their reasons come from the final schedule (``explain``): the jobs
+   of step 2 return which of their rows miss a soft limit, and this process words the reasons
+   of those at locations step 3 leaves alone while the LPs run, of the others after them.
 
 Measured on the 2-core development machine (24 hourly steps; per device; the machine is
 shared, so figures vary by some 30 %):
@@ -56,20 +58,33 @@ against 1.4 s here, as touching the request's 150,000 Python objects in forked c
 their pages).
 
 The workers write the schedules of the chain and knapsack jobs into one array in anonymous
-shared memory (an ``mmap`` made before the fork) and read it again for the reasons, instead of
-pickling each chunk's schedule back and the fleet's schedules out again; an LP chunk's schedule
-is still returned (it is small, and after a time-out the caller writes the fallback in its
-place, which a late worker must not overwrite). Measured at 100,000 resources of
-``bench/optimize.py`` (2026-12-02, load average 0.7 on the 2 cores; cProfile first, in one
-process: 3.8 s of CPU, HiGHS's own run 1.1 s, the chain DP 1.4 s, the arrays 0.74 s of which
-``np.fromiter`` over the request's objects 0.44 s, the reasons 0.28 s): with two workers,
-2.8 s wall and 4.4 s of CPU before (the pickled schedules and 155,000 page faults against
-33,000 in one process), 2.35-2.43 s and 3.8-3.9 s after, 113,000 page faults; freezing the
-garbage collector before the fork (``gc.freeze``) changed nothing measurable. The LP phase is
-HiGHS itself: building the 213 models of that fleet takes 0.13 s of the LP phase's 1.2 s.
+shared memory (an ``mmap`` made before the fork), instead of pickling each chunk's schedule
+back; an LP chunk's schedule is returned (it is small, and after a time-out the caller writes
+the fallback in its place, which a late worker must not overwrite). Measured at 100,000
+resources of ``bench/optimize.py`` (2026-12-02, load average 0.7): 2.8 s wall and 4.4 s of CPU
+before (155,000 page faults against 33,000 in one process), 2.35-2.43 s and 3.8-3.9 s after.
 
-Concurrent calls. Each call keeps what its workers read under its own key of ``_SHARED`` (its
-workers are forked after it is set and see only that entry's objects by their key) and its
+Order of the work (2026-12-03). The pool runs its jobs in the order they are submitted, so
+the phases overlap instead of waiting for each other (``_solve``): the own optima of the
+devices at locations that may be coupled go first, and their LPs are submitted as soon as
+those are in, behind the chain of the rest of the fleet; the reasons of the unaffected devices
+are worded here while the LPs run (in the workers they cost 0.6 s of CPU, 32,000 page faults:
+slicing the lists of ids and devices touched 50,000 objects each); LP chunks go four to a job
+(fewer, longer jobs keep the workers fed while this process is busy). The garbage collector is
+frozen for the call (``gc.freeze``): its full passes walked the request's objects while the
+arrays were built (first call in a process: 1.19-1.33 s -> 0.76-1.18 s for the arrays, at a
+load of 2). Other changes of that round: HiGHS gets the model as arrays (``Highs.passModel``:
+LP CPU 1.61 -> 1.35 s on the 213 models, identical solutions), the chain DP counts along its
+slots as bytes and shifts only the slots that move (10-15 % less CPU, identical schedules),
+the fleet's arrays live in small pages (``stack._filled``: arrays 0.95-1.29 -> 0.64-0.94 s).
+Schedules, cost and unmet targets are identical to before at 100,000 resources. Measured
+(``bench/optimize.py --repeat 2``, alternately with the code before, load average 2.0-2.3 on
+the shared 2 cores): 3.17-3.20 s wall and 4.91-4.99 s of CPU before, 2.54-2.74 s and
+4.13-4.61 s after; phases after: arrays 0.70 s, knapsack and chain 1.0 s, the reasons of the
+unaffected devices 0.25 s (while the LPs run), the LPs 0.4-0.5 s more, result 0.06 s.
+
+Concurrent calls. Each call keeps what its workers read under its own key of ``jobs.SHARED``
+(its workers are forked after it is set and see only that entry's objects by their key) and its
 own pool, so calls from several threads at once each get their own optimum (tested). The agent
 still serializes its calls (``agent/events.py``), and that is the right design: a call already
 uses every core (two workers on a 2-core machine), so two calls at once would each take about
@@ -80,15 +95,15 @@ The chain DP was chosen over a greedy with an optimality certificate because it 
 every single store (both soft bands, hard ranges, per-step caps, two-way devices) with one code
 path, and over HiGHS per device because it is 60-100 times faster; its cost grows with the
 number of breakpoints of the value function, ``O(N)`` a step for the thermal stores. At 100,000
-resources the coupled LPs, the chain DP and building the arrays (serial, in this process)
-dominate, about equally (the README has the figures of whole fleets).
+resources the coupled LPs, the chain DP and building the arrays (serial, in this process: now
+the largest part of the wall time) dominate (the README has the figures of whole fleets).
 """
 
 from __future__ import annotations
 
+import gc
 import itertools
 import logging
-import mmap
 import os
 import time
 from dataclasses import dataclass, field
@@ -96,7 +111,7 @@ from operator import attrgetter
 
 import numpy as np
 
-from flexhub.agent.optimize import chain, explain, knapsack, lp
+from flexhub.agent.optimize import chain, explain, jobs, knapsack, lp
 from flexhub.agent.optimize.devices import EV, FixedLoad, HeatPump, WaterHeater
 from flexhub.agent.optimize.pool import WorkerPool
 from flexhub.agent.optimize.schedule import ScheduleRequest, ScheduleResult, UnmetTarget
@@ -104,6 +119,7 @@ from flexhub.agent.optimize.stack import StoreArrays, by_site, fixed_profiles, s
 
 log = logging.getLogger(__name__)
 TOL = 1e-7
+LP_JOB = 4  # LP chunks a worker's job: fewer, longer jobs keep the workers fed (see _solve)
 
 
 @dataclass
@@ -169,11 +185,19 @@ class Optimizer:
         for loc, limit in request.location_limits.items():
             if np.shape(limit) != (request.horizon.steps,):
                 raise ValueError(f"the limit of {loc!r} needs one value (or NaN) per step")
+        # the collector's full passes would walk the request's objects (and, in the forked
+        # workers, copy their pages): they are set aside for the call (see the docstring)
+        freeze = gc.get_freeze_count() == 0
+        if freeze:
+            gc.freeze()
         try:
             return self._schedule(request, prices)
         except Exception as exc:  # a bug here must not leave the caller without a schedule
             log.exception("the optimizer failed; answering with the safe schedule")
             return _safe(request, prices, exc)
+        finally:
+            if freeze:
+                gc.unfreeze()
 
     def _schedule(self, request: ScheduleRequest, prices: np.ndarray) -> ScheduleResult:
         deadline = time.monotonic() + self.time_limit
@@ -213,9 +237,9 @@ class Optimizer:
         # this call's own entry (a call in another thread has its own): what the workers,
         # forked at the pool's first job, read; the schedules they write (``power``: shared
         # memory when they are processes, so nothing big is pickled back)
-        key = next(_CALLS)
-        power = _shared_zeros((a.size, h.steps)) if workers > 1 else power
-        _SHARED[key] = dict(
+        key = next(jobs.CALLS)
+        power = jobs.shared_zeros((a.size, h.steps)) if workers > 1 else power
+        jobs.SHARED[key] = dict(
             problem=problem, prices=prices, dt=dt, cap=cap, big=big, horizon=h, power=power
         )
         try:
@@ -230,12 +254,11 @@ class Optimizer:
                     sizes=sizes,
                     deadline=deadline,
                     stats=stats,
-                    workers=workers,
                     since=t,
                 )
             power = np.array(power) if workers > 1 else power  # private memory for the answer
         finally:
-            del _SHARED[key]
+            del jobs.SHARED[key]
         ids = problem.ids
         cost = float((power @ prices).sum() * dt)
         t = time.perf_counter()
@@ -257,69 +280,136 @@ class Optimizer:
         sizes: np.ndarray,
         deadline: float,
         stats: Stats,
-        workers: int,
         since: float,
     ) -> list[UnmetTarget]:
         """The phases after the arrays (see ``_schedule``), on the call's entry ``key`` of
-        ``_SHARED`` (the problem and prices are read there); the schedules go to its shared
-        ``power``; returns the unmet targets."""
-        s = _SHARED[key]
+        ``jobs.SHARED`` (the problem and prices are read there); the schedules go to its
+        shared ``power``; returns the unmet targets.
+
+        The pool runs its jobs in the order they are submitted: first the own optima of the
+        devices at locations that may be coupled (a limit and several devices), then those
+        of the rest of the fleet. As soon as the first are in, the coupled locations' LPs are
+        submitted (they queue behind the rest's chain, so the workers never wait for this
+        process); while the LPs run, this process finds the unmet targets of the devices
+        whose locations the LPs do not touch, then those of the others once their LPs are in.
+        """
+        s = jobs.SHARED[key]
         problem, prices = s["problem"], s["prices"]
         power, h, a = s["power"], s["horizon"], problem.stores
-        dt = s["dt"]
         t = stats.lap("processes", since)
-        rows = np.nonzero(by_knapsack)[0]
-        knapsacks = pool.submit(_knapsack_job, key, rows)
-        parts = _split(by_chain, self.chunk)
-        jobs = [(key, part) for part in parts]
-        for part, ok in zip(parts, pool.map(_chain_job, jobs), strict=True):
-            unsolved[part] = ~ok
-        knapsacks.result()
+        maybe = (limited & (sizes > 1))[problem.site]
+        groups = []
+        for first in (True, False):
+            pick = maybe == first
+            rows = np.nonzero(by_knapsack & pick)[0]
+            knapsacks = [(rows, pool.submit(jobs.knapsack_job, key, rows))] if len(rows) else []
+            parts = _split(by_chain[pick[by_chain]], self.chunk)
+            chains = [(part, pool.submit(jobs.chain_job, key, part)) for part in parts]
+            groups.append((knapsacks, chains))
+        rounds = []
+        touched = np.zeros(len(sizes), dtype=bool)  # locations whose LP or capped chain runs
+        missed = np.zeros(a.size, dtype=bool)  # devices whose own optimum misses a soft limit
+        for first, (knapsacks, chains) in zip((True, False), groups, strict=True):
+            for part, future in chains:
+                ok, missed[part] = future.result()
+                unsolved[part] = ~ok
+            for rows, future in knapsacks:
+                missed[rows] = future.result()
+            failed = np.bincount(problem.site, weights=unsolved, minlength=len(sizes)) > 0
+            if first:  # every device at these locations is in: are they coupled?
+                rows = np.nonzero(maybe)[0]
+                drawn = by_site(problem.site[rows], power[rows], len(sizes))
+                over = ((drawn + problem.fixed) > problem.limit + TOL).any(axis=1)
+                coupled = limited & (sizes > 1) & (over | failed)
+            else:  # a device the chain could not solve: its location goes to the LP
+                coupled = failed & ~touched
+            if coupled.any():
+                sites = np.nonzero(coupled)[0]
+                rounds.append(self._couple(pool, key, sites, unsolved, deadline, stats))
+                touched |= coupled
         t = stats.lap("knapsack and chain", t)
 
         drawn = by_site(problem.site, power, len(problem.site_ids))
-        over = ((drawn + problem.fixed) > problem.limit + TOL).any(axis=1)
-        coupled = limited & (sizes > 1) & over
-        coupled |= np.bincount(problem.site, weights=unsolved, minlength=len(sizes)) > 0
-        sites = np.nonzero(coupled)[0]
-        sites, alone, extra, settled = _reduce(problem, sites, power, unsolved, prices)
-        room = (problem.limit - problem.fixed - extra)[problem.site[alone]]
-        by_cap = pool.submit(_capped_job, key, alone, room) if len(alone) else None
-        chunks = _split(sites, self.lp_chunk)
-        members = [m[~settled[m]] for m in map(problem.members, chunks)]
-        stats.lp_locations, stats.chain_alone = len(sites), len(alone)
-        stats.lp_devices, stats.settled = sum(map(len, members)), int(settled.sum())
-        futures = [
-            pool.submit(_lp_job, key, part, rows, extra[part], deadline)
-            for part, rows in zip(chunks, members, strict=True)
-        ]
-        if by_cap is not None:  # a cap changes no hard limit: these are all solved
-            p, ok = by_cap.result()
-            power[alone[ok]] = p[ok]
-        for part, rows, future in zip(chunks, members, futures, strict=True):
-            try:
-                result = future.result(timeout=max(deadline - time.monotonic(), 0) + 5)
-            except TimeoutError:
-                result = None
-            if result is None:
-                stats.fallback_locations += len(part)
-                block = problem.block(part, rows, extra[part])
-                result = lp.fallback(block, power[rows], dt)
-            power[rows] = result
+        rows = np.nonzero(missed & ~touched[problem.site])[0]
+        rows, unmet = _unmet(problem, h, prices, power, drawn, rows=rows)
+        t = stats.lap("explain", t)
+        for r in rounds:
+            r.collect(power, problem, s["dt"], deadline, stats)
         t = stats.lap("lp", t)
+
         drawn = by_site(problem.site, power, len(problem.site_ids))
-        bounds = np.linspace(0, a.size, workers + 1).astype(int)
-        jobs = [
-            pool.submit(_explain_job, key, lo, hi, drawn)
-            for lo, hi in zip(bounds[:-1], bounds[1:], strict=True)
-            if hi > lo
-        ]
+        again = np.nonzero(touched[problem.site])[0]
+        if len(again):  # the devices at the locations of the LPs and capped chains
+            more, found = _unmet(problem, h, prices, power, drawn, rows=again)
+            order = np.argsort(np.concatenate([rows, more]), kind="stable")
+            unmet = [*map((unmet + found).__getitem__, order.tolist())]  # by row, as before
         over = explain.over_limits(
             h, prices, a, problem.site, problem.site_ids, problem.fixed, problem.limit, drawn
         )
-        unmet = [u for job in jobs for u in job.result()] + over
         stats.lap("explain", t)
-        return unmet
+        return unmet + over
+
+    def _couple(self, pool, key, sites, unsolved, deadline, stats) -> _Round:
+        """Submits the jobs of coupled locations ``sites`` (made smaller by ``_reduce``): the
+        chain under a cap of the devices left alone, one LP per chunk of locations."""
+        s = jobs.SHARED[key]
+        problem, power = s["problem"], s["power"]
+        sites, alone, extra, settled = _reduce(problem, sites, power, unsolved, s["prices"])
+        room = (problem.limit - problem.fixed - extra)[problem.site[alone]]
+        by_cap = pool.submit(jobs.capped_job, key, alone, room) if len(alone) else None
+        chunks = _split(sites, self.lp_chunk)
+        members = [m[~settled[m]] for m in map(problem.members, chunks)]
+        stats.lp_locations += len(sites)
+        stats.chain_alone += len(alone)
+        stats.lp_devices += sum(map(len, members))
+        stats.settled += int(settled.sum())
+        work = [(part, rows, extra[part]) for part, rows in zip(chunks, members, strict=True)]
+        futures = [
+            pool.submit(jobs.lp_job, key, work[i : i + LP_JOB], deadline)
+            for i in range(0, len(work), LP_JOB)
+        ]
+        return _Round(alone, by_cap, chunks, members, extra, futures)
+
+
+@dataclass
+class _Round:
+    """The jobs of a set of coupled locations, submitted (see ``Optimizer._couple``)."""
+
+    alone: np.ndarray
+    by_cap: object
+    chunks: list[np.ndarray]
+    members: list[np.ndarray]
+    extra: np.ndarray
+    futures: list
+
+    def collect(self, power, problem: _Problem, dt: float, deadline: float, stats: Stats):
+        """Their schedules, written to ``power``; the fallback for an LP not done in time."""
+        if self.by_cap is not None:  # a cap changes no hard limit: these are all solved
+            p, ok = self.by_cap.result()
+            power[self.alone[ok]] = p[ok]
+        results = []
+        for i, future in enumerate(self.futures):
+            try:
+                results += future.result(timeout=max(deadline - time.monotonic(), 0) + 5)
+            except TimeoutError:
+                results += [None] * len(self.chunks[i * LP_JOB : (i + 1) * LP_JOB])
+        for part, rows, result in zip(self.chunks, self.members, results, strict=True):
+            if result is None:
+                stats.fallback_locations += len(part)
+                block = problem.block(part, rows, self.extra[part])
+                result = lp.fallback(block, power[rows], dt)
+            power[rows] = result
+
+
+def _unmet(problem: _Problem, h, prices, power, drawn, rows: np.ndarray):
+    """``explain.devices_unmet`` of the devices ``rows``: (the rows of their unmet targets,
+    ascending, and the targets)."""
+    p, pick = problem, rows.tolist()
+    ids, devices = [*map(p.ids.__getitem__, pick)], [*map(p.devices.__getitem__, pick)]
+    targets, a, site = [*map(p.targets.__getitem__, pick)], p.stores.take(rows), p.site[rows]
+    args = (h, prices, ids, devices, targets, a, power[rows], site, p.fixed, p.limit, drawn)
+    found, out = explain.devices_unmet(*args)
+    return rows[found], out
 
 
 def _safe(request: ScheduleRequest, prices: np.ndarray, exc: Exception) -> ScheduleResult:
@@ -363,92 +453,6 @@ def _big(a: StoreArrays, prices: np.ndarray) -> float:
 
 def _split(items: np.ndarray, size: int) -> list[np.ndarray]:
     return [items[i : i + size] for i in range(0, len(items), size)]
-
-
-# What the worker processes read, by call (``next(_CALLS)``), set before they are forked at the
-# pool's first job, so nothing big is pickled: the problem, prices, dt, the per-device caps,
-# the overload price, the horizon and ``power``, where the chain and knapsack jobs write their
-# schedules (shared memory when the workers are processes). Each call has its own entry, so
-# calls from several threads do not mix (see the module docstring).
-_SHARED: dict[int, dict] = {}
-_CALLS = itertools.count()
-
-
-def _shared_zeros(shape: tuple[int, int]) -> np.ndarray:
-    """A zero float array in anonymous shared memory: what a forked worker writes to it, the
-    parent sees (an anonymous ``mmap`` is shared across ``fork``)."""
-    size = max(int(np.prod(shape)), 1) * 8
-    return np.frombuffer(mmap.mmap(-1, size), dtype=float, count=int(np.prod(shape))).reshape(shape)
-
-
-def _chain_job(job: tuple[int, np.ndarray]) -> np.ndarray:
-    """The chain DP of the rows of ``job`` (a call's key, rows) under their caps, written to
-    the call's ``power``; returns the mask of rows solved."""
-    key, rows = job
-    s = _SHARED[key]
-    power, ok = chain.solve(
-        s["problem"].stores.rows(rows), s["prices"], s["dt"], s["cap"][rows], s["big"]
-    )
-    _put(s["power"], rows, power)
-    return ok
-
-
-def _capped_job(key: int, rows: np.ndarray, cap: np.ndarray):
-    """The chain DP of ``rows`` under ``cap``: (power, mask of rows solved)."""
-    s = _SHARED[key]
-    return chain.solve(s["problem"].stores.rows(rows), s["prices"], s["dt"], cap, s["big"])
-
-
-def _knapsack_job(key: int, rows: np.ndarray) -> None:
-    s = _SHARED[key]
-    a = s["problem"].stores.rows(rows)
-    _put(s["power"], rows, knapsack.solve(a, s["prices"], s["dt"], s["cap"][rows]))
-
-
-def _put(power: np.ndarray, rows: np.ndarray, values: np.ndarray) -> None:
-    if len(rows) and rows[-1] - rows[0] + 1 == len(rows):  # one ascending run: a slice
-        power[int(rows[0]) : int(rows[-1]) + 1] = values
-    else:
-        power[rows] = values
-
-
-def _explain_job(key: int, lo: int, hi: int, drawn: np.ndarray):
-    """The unmet targets of the devices in rows ``lo:hi`` (``drawn``: what each location's
-    devices draw)."""
-    s = _SHARED[key]
-    pr = s["problem"]
-    return explain.unmet(
-        s["horizon"],
-        s["prices"],
-        pr.ids[lo:hi],
-        pr.devices[lo:hi],
-        pr.targets[lo:hi],
-        pr.stores.view(slice(lo, hi)),
-        s["power"][lo:hi],
-        pr.site[lo:hi],
-        pr.site_ids,
-        pr.fixed,
-        pr.limit,
-        drawn,
-        locations=False,
-    )
-
-
-def _lp_job(key: int, sites: np.ndarray, rows: np.ndarray, extra: np.ndarray, deadline: float):
-    """The optimal power of the devices ``rows`` at ``sites`` (whose other devices draw
-    ``extra`` there), or None if no optimum came before ``deadline`` (``time.monotonic``).
-    Returned, not written to ``power``: after a time-out the caller writes the fallback."""
-    s = _SHARED[key]
-    left = deadline - time.monotonic()
-    if left <= 0:
-        return None
-    try:
-        block = s["problem"].block(sites, rows, extra)
-        power, _ = lp.solve(block, s["prices"], s["dt"], s["big"], left)
-    except Exception:
-        log.exception("HiGHS failed on a chunk of locations")
-        return None
-    return power
 
 
 def _reduce(problem, sites, power, unsolved, prices):
@@ -509,19 +513,22 @@ class _Problem:
         # fills slices
         rows = np.nonzero(~is_load)[0]
         rows = rows[np.argsort(kind[rows], kind="stable")].tolist()
-        profiles = fixed_profiles([devices[i] for i in loads.tolist()], h)
+        profiles = fixed_profiles([*map(devices.__getitem__, loads.tolist())], h)
         fixed = by_site(site[loads], profiles, len(site_ids))
         limit = np.full((len(site_ids), h.steps), np.inf)
         known = [loc for loc in request.location_limits if loc in site_index]
         if known:
             values = np.array([request.location_limits[loc] for loc in known], dtype=float)
             limit[[site_index[loc] for loc in known]] = np.where(np.isnan(values), np.inf, values)
-        ids = [ids[i] for i in rows]
-        devices = [devices[i] for i in rows]
+        ids = [*map(ids.__getitem__, rows)]  # (``map`` over a bound method: a C loop)
+        devices = [*map(devices.__getitem__, rows)]
         stores = stack(devices, h, request.outdoor_temperature)
-        by_type = {k: _target_of(k) for k in kind_index}
-        targets = [by_type[t] for t in map(type, devices)]
         counts = np.bincount(kind[rows], minlength=len(kind_index))
+        targets = [
+            target
+            for k, n in zip(kind_index, counts.tolist(), strict=True)
+            for target in itertools.repeat(_target_of(k), n)
+        ]
         ends = np.cumsum(counts)
         kinds = {
             k: slice(int(end - n), int(end))
