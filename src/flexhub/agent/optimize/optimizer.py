@@ -74,7 +74,8 @@ slicing the lists of ids and devices touched 50,000 objects each); LP chunks go 
 set aside for the call: its full passes walked the request's objects while the arrays were
 built (first call in a process: 1.19-1.33 s -> 0.76-1.18 s for the arrays, at a load of 2,
 measured with the request frozen, ``gc.freeze``; it is now switched off for the call instead,
-which skips the same passes and leaves alone what a long-running agent froze at start-up). Other changes of that round: HiGHS gets the model as arrays (``Highs.passModel``:
+which skips the same passes and leaves alone what a long-running agent froze at start-up).
+Other changes of that round: HiGHS gets the model as arrays (``Highs.passModel``:
 LP CPU 1.61 -> 1.35 s on the 213 models, identical solutions), the chain DP counts along its
 slots as bytes and shifts only the slots that move (10-15 % less CPU, identical schedules),
 the fleet's arrays live in small pages (``stack._filled``: arrays 0.95-1.29 -> 0.64-0.94 s).

@@ -210,7 +210,12 @@ class Worker:
                 done = 0
                 await self._sleep(1.0)
             if done == 0:
-                await self._idle()
+                try:
+                    await self._idle()
+                except Exception:  # its query failed (a connection ended under it): the
+                    # pipeline must live on, or the worker stops delivering for good
+                    log.warning("waiting for work failed; trying again", exc_info=True)
+                    await self._sleep(1.0)
 
     async def _sleep(self, seconds: float) -> None:
         with contextlib.suppress(TimeoutError):
