@@ -204,18 +204,13 @@ class Worker:
         work overlaps another's HTTP requests."""
         while not self._stopping.is_set():
             try:
-                done = await self.run_once()
-            except Exception:  # database hiccup: back off, keep the worker alive
-                log.exception("delivery batch failed")
-                done = 0
-                await self._sleep(1.0)
-            if done == 0:
-                try:
+                if await self.run_once() == 0:
                     await self._idle()
-                except Exception:  # its query failed (a connection ended under it): the
-                    # pipeline must live on, or the worker stops delivering for good
-                    log.warning("waiting for work failed; trying again", exc_info=True)
-                    await self._sleep(1.0)
+            except Exception:  # database hiccup (a connection ended under a batch or under the
+                # wait for work): back off; the pipeline lives on, or the worker would stop
+                # delivering for good
+                log.exception("delivery batch failed")
+                await self._sleep(1.0)
 
     async def _sleep(self, seconds: float) -> None:
         with contextlib.suppress(TimeoutError):
