@@ -9,7 +9,7 @@ import httpx
 import pytest
 
 from flexhub.store.database import Database
-from support.databases import make_backend, platform_settings
+from support.databases import backends_waiting_on_lock, make_backend, platform_settings
 from support.platform import PlatformThread, new_partner
 
 
@@ -79,22 +79,6 @@ async def test_no_free_connection_is_a_503_with_retry_after(busy_platform):
         assert (await http.get("/energy-coordination/v1/events")).status_code == 200
 
 
-async def _backend_waiting_on_lock(admin, dbname: str) -> list[int]:
-    for _ in range(200):
-        pids = [
-            r["pid"]
-            for r in await admin.fetch(
-                "SELECT pid FROM pg_stat_activity WHERE datname = $1 AND wait_event_type = "
-                "'Lock' AND pid <> pg_backend_pid()",
-                dbname,
-            )
-        ]
-        if pids:
-            return pids
-        await asyncio.sleep(0.05)
-    raise AssertionError("no request got to wait on the lock")
-
-
 async def test_a_connection_ended_under_a_request_is_a_503_then_served_again(busy_platform):
     """The soak's ``pg_terminate_backend`` fault: a request whose database connection the
     server ends is answered 503 with ``Retry-After`` (nothing was committed: the client may
@@ -124,7 +108,7 @@ async def test_a_connection_ended_under_a_request_is_a_503_then_served_again(bus
             await locker.start()
             await admin.execute("LOCK TABLE ec_events IN ACCESS EXCLUSIVE MODE")
             request = asyncio.create_task(http.get("/energy-coordination/v1/events"))
-            for pid in await _backend_waiting_on_lock(admin, url.database):
+            for pid in await backends_waiting_on_lock(admin, url.database):
                 await admin.execute("SELECT pg_terminate_backend($1)", pid)
             await locker.rollback()
             answer = await request

@@ -90,3 +90,23 @@ def platform_settings(url: str, data_dir, **overrides) -> Settings:
     )
     base.update(overrides)
     return Settings(**base)
+
+
+async def backends_waiting_on_lock(admin, dbname: str) -> list[int]:
+    """The PostgreSQL backends of ``dbname`` waiting on a lock (other than ``admin``'s own),
+    once there is one (within 10 s). ``admin`` may be in a transaction (holding the lock):
+    its view of ``pg_stat_activity`` is refreshed on each look, not kept for the transaction."""
+    for _ in range(200):
+        await admin.execute("SELECT pg_stat_clear_snapshot()")
+        pids = [
+            r["pid"]
+            for r in await admin.fetch(
+                "SELECT pid FROM pg_stat_activity WHERE datname = $1 AND wait_event_type = "
+                "'Lock' AND pid <> pg_backend_pid()",
+                dbname,
+            )
+        ]
+        if pids:
+            return pids
+        await asyncio.sleep(0.05)
+    raise AssertionError("nothing got to wait on the lock")

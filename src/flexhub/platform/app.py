@@ -34,6 +34,7 @@ from flexhub.platform.flexmarket.routes import router as flexmarket_router
 from flexhub.platform.flexmarket.services.sweeper import run_sweeper
 from flexhub.platform.guards import reject_unstorable_text
 from flexhub.platform.middleware import BodyLimit, PublicOrigin, RequestMetrics, body_limit_for
+from flexhub.platform.routing import include_flat, index_routes
 from flexhub.platform.token_routes import router as token_router
 from flexhub.store.database import Database
 
@@ -120,9 +121,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     openapi.install(app)
     docs.install(app)
     _install_middleware(app, settings)
-    app.include_router(token_router)
-    app.include_router(coordination_router, prefix=errors.EC_PREFIX)
-    app.include_router(flexmarket_router)
+    include_flat(app.router, token_router)
+    include_flat(app.router, coordination_router, prefix=errors.EC_PREFIX)
+    include_flat(app.router, flexmarket_router)
     dashboard.install(app)
 
     @app.get("/healthz", include_in_schema=False)
@@ -133,6 +134,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def get_metrics() -> PlainTextResponse:
         return await metrics.metrics_response(app.state.ctx.db)
 
+    index_routes(app.router)
     return app
 
 

@@ -16,7 +16,7 @@ from flexhub.platform.delivery.worker import Worker
 from flexhub.platform.keys import KeyStore
 from flexhub.store.database import Database
 from flexhub.store.delivery import OutboxRow
-from support.databases import make_backend, platform_settings
+from support.databases import backends_waiting_on_lock, make_backend, platform_settings
 from support.outbox import seed
 from support.receiver import Receiver
 
@@ -111,4 +111,61 @@ async def test_a_row_in_flight_keeps_its_lease_past_its_length(fresh_backend, tm
         if running is not None:
             await running
         await receiver.stop()
+        await db.dispose()
+
+
+async def _end_what_waits_on_the_outbox(admin, dbname: str) -> None:
+    """Lock the outbox, end the backends that come to wait on it, release it."""
+    locker = admin.transaction()
+    await locker.start()
+    await admin.execute("LOCK TABLE outbox IN ACCESS EXCLUSIVE MODE")
+    for pid in await backends_waiting_on_lock(admin, dbname):
+        assert await admin.fetchval("SELECT pg_terminate_backend($1)", pid)
+    await locker.rollback()
+
+
+async def test_a_connection_ended_under_the_worker_does_not_stop_it(fresh_backend, tmp_path):
+    """The soak's ``pg_terminate_backend`` fault, under the worker's one pipeline, three times:
+    its statement (a claim, as it happens: a table lock cannot hold the wait-for-work read and
+    let the claim before it pass) waits on a lock this test holds and its backend is ended.
+    The worker logs it and goes on; an event written afterwards is delivered."""
+    if fresh_backend.name != "postgres":
+        pytest.skip("pg_terminate_backend is PostgreSQL's")
+    import asyncpg
+    from sqlalchemy.engine import make_url
+
+    db = Database(fresh_backend.url)
+    await db.upgrade()
+    settings = platform_settings(
+        fresh_backend.url, tmp_path, worker_poll_seconds=0.1, worker_pipelines=1
+    )
+    ctx = PlatformContext(settings, db, KeyStore(tmp_path / "keys").load())
+    url = make_url(fresh_backend.url)
+    admin = await asyncpg.connect(
+        url.set(drivername="postgresql").render_as_string(hide_password=False)
+    )
+    receiver = await Receiver().start()
+    worker = Worker(ctx, platform_channels(ctx), "w")
+    running = asyncio.create_task(worker.run())
+    try:
+        for _ in range(3):
+            await _end_what_waits_on_the_outbox(admin, url.database)
+        await asyncio.sleep(0.3)
+        assert not running.done()
+        tenant = await seed(db, receiver.url, 1)
+        await receiver.wait_for(1, timeout=20)
+        for _ in range(100):
+            async with db.session() as session:
+                status = await session.scalar(
+                    select(OutboxRow.status).where(OutboxRow.tenant_id == tenant)
+                )
+            if status == "delivered":
+                break
+            await asyncio.sleep(0.1)
+        assert status == "delivered"
+    finally:
+        worker.stop()
+        await running
+        await receiver.stop()
+        await admin.close()
         await db.dispose()

@@ -17,6 +17,7 @@ from flexhub.platform.dashboard import charts, queries
 from flexhub.platform.dashboard.queries import Viewer
 from flexhub.platform.deps import authenticate_token, get_ctx, get_session
 from flexhub.platform.errors import ApiError
+from flexhub.platform.routing import include_flat
 from flexhub.platform.token_routes import grant_token
 from flexhub.web import PAGE_SIZE, render, static_file
 
@@ -392,4 +393,4 @@ def install(app: Any) -> None:
         return RedirectResponse(f"{ROOT}/login", 303)
 
     app.add_exception_handler(SignIn, _sign_in)
-    app.include_router(router)
+    include_flat(app.router, router)

@@ -22,10 +22,11 @@ from flexhub.platform.coordination.routes import (
     users,
     webhooks,
 )
+from flexhub.platform.routing import include_flat
 
 router = APIRouter()
 for module in (events, program, locations, users, resources, reports, webhooks, simulation):
-    router.include_router(module.router)
+    include_flat(router, module.router)
 # operator endpoints, outside the official partner document (tag "operator")
 for module in (operator_neighbourhoods, operator_forecast, operator_price_curves, operator_lpc):
-    router.include_router(module.router)
+    include_flat(router, module.router)

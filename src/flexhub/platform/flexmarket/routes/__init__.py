@@ -11,7 +11,8 @@ from flexhub.platform.flexmarket.routes import (
     system_operator,
     webhooks,
 )
+from flexhub.platform.routing import include_flat
 
 router = APIRouter()
 for module in (authtoken, competitions, obligations, assets, dispatches, system_operator, webhooks):
-    router.include_router(module.router)
+    include_flat(router, module.router)
