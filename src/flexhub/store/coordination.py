@@ -196,7 +196,7 @@ class EcEvent(Base):
     # are spliced from it (NULL for events stored before it existed: rendered from payload)
     wire: Mapped[str | None] = mapped_column(Text, nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    __table_args__ = (Index("ix_ec_events_tenant_created", "tenant_id", "created_at"),)
+    __table_args__ = (Index("ix_ec_events_tenant_created_id", "tenant_id", "created_at", "id"),)
 
 
 class EcReport(Base):
