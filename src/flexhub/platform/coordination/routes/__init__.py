@@ -1,4 +1,5 @@
-"""All Energy Coordination routers under one router (mounted at /energy-coordination/v1).
+"""All Energy Coordination routes on one router, flat (``include_flat``; the app registers them
+under /energy-coordination/v1).
 
 Order matters where paths overlap: ``/users/eligible`` and ``/users/batch`` and
 ``/users/locations/batch`` must be registered before ``/users/{userId}``; ``/webhooks/logs``

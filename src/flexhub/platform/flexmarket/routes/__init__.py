@@ -1,4 +1,5 @@
-"""All Flex Market routers under one router (mounted at the root: paths carry their version)."""
+"""All Flex Market routes on one router, flat (``include_flat``; at the root: paths carry their
+version)."""
 
 from fastapi import APIRouter
 
