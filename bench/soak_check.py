@@ -288,11 +288,11 @@ async def check(soak) -> Outcome:
         if row["succeeded"] > 1:
             out.deliveries["delivered more than once"] += 1
     out.curve_run_seconds = [b - a for a, b, _ in run.curve_runs]
-    figures(out, run, cmd, acc)
+    _latency_figures(out, run, cmd, acc)
     return out
 
 
-def figures(out: Outcome, run, cmd: dict[str, float], acc: dict[str, float]) -> None:
+def _latency_figures(out: Outcome, run, cmd: dict[str, float], acc: dict[str, float]) -> None:
     o = run.opts
     issued = sorted(run.issued, key=lambda i: i.posted)
     out.commanded_per_minute = len(cmd) / o.minutes

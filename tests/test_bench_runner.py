@@ -85,3 +85,25 @@ def test_discovery_table_json_and_change(tmp_path):
     assert f"change against {written.name}" in second.stdout
     change = next(line for line in second.stdout.splitlines() if "answer, small:" in line)
     assert "42.0 -> 84.0 (+100%)" in change and "ratio 2.00 -> 4.00 (+100%)" in change
+
+
+def test_every_benchmark_of_the_project_takes_quick_alone():
+    """What the runner finds in ``bench/`` is a benchmark (``figures(quick)``), not a helper
+    that happens to define a ``figures`` of its own (soak_check's once did: the table showed it
+    as a failed benchmark)."""
+    import ast
+
+    sys.path.insert(0, str(RUNNER.parent))
+    try:
+        from run import discover
+    finally:
+        sys.path.remove(str(RUNNER.parent))
+    found = discover(RUNNER.parent)
+    assert {p.stem for p in found} >= {"api", "delivery", "optimize", "soak"}
+    for path in found:
+        (fn,) = [
+            n
+            for n in ast.parse(path.read_text()).body
+            if isinstance(n, ast.FunctionDef) and n.name == "figures"
+        ]
+        assert [a.arg for a in fn.args.args] == ["quick"], path.name
