@@ -58,6 +58,19 @@ async def test_a_claim_takes_one_batch_and_concurrent_claims_are_disjoint(ctx):
     assert len(ids) == len(set(ids)) == 50
 
 
+async def _status_once_delivered(db: Database, tenant: str) -> str | None:
+    """The status of the tenant's one outbox row once it is delivered (or after 10 s)."""
+    for _ in range(100):
+        async with db.session() as session:
+            status = await session.scalar(
+                select(OutboxRow.status).where(OutboxRow.tenant_id == tenant)
+            )
+        if status == "delivered":
+            break
+        await asyncio.sleep(0.1)
+    return status
+
+
 async def test_leased_rows_wait_for_their_lease(ctx):
     tenant = await seed(ctx.db, "http://127.0.0.1:9/hook", 5)
     assert len(await Worker(ctx, platform_channels(ctx), "a").claim()) == 5
@@ -95,15 +108,7 @@ async def test_a_row_in_flight_keeps_its_lease_past_its_length(fresh_backend, tm
             taken += await other.claim()
             await asyncio.sleep(0.2)
         assert taken == []
-        for _ in range(100):
-            async with db.session() as session:
-                status = await session.scalar(
-                    select(OutboxRow.status).where(OutboxRow.tenant_id == tenant)
-                )
-            if status == "delivered":
-                break
-            await asyncio.sleep(0.1)
-        assert status == "delivered"
+        assert await _status_once_delivered(db, tenant) == "delivered"
         assert len(receiver.requests) == 1
         assert holder._held == set()  # recorded: nothing left to renew
     finally:
@@ -154,15 +159,7 @@ async def test_a_connection_ended_under_the_worker_does_not_stop_it(fresh_backen
         assert not running.done()
         tenant = await seed(db, receiver.url, 1)
         await receiver.wait_for(1, timeout=20)
-        for _ in range(100):
-            async with db.session() as session:
-                status = await session.scalar(
-                    select(OutboxRow.status).where(OutboxRow.tenant_id == tenant)
-                )
-            if status == "delivered":
-                break
-            await asyncio.sleep(0.1)
-        assert status == "delivered"
+        assert await _status_once_delivered(db, tenant) == "delivered"
     finally:
         worker.stop()
         await running
