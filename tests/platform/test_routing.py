@@ -77,6 +77,8 @@ def test_the_routes_are_flat_and_the_document_names_them_in_full(app):
     nested.include_router(APIRouter())
     with pytest.raises(TypeError, match="API routes only"):
         include_flat(APIRouter(), nested)
+    with pytest.raises(TypeError, match="form limits"):  # applied as the router runs: lost
+        include_flat(APIRouter(), APIRouter(form_limits={"max_fields": 1}))
 
 
 async def test_answers_through_the_index_over_http(platform, ec):
@@ -91,3 +93,31 @@ async def test_answers_through_the_index_over_http(platform, ec):
         assert r.status_code == 200 and r.json()["status"] == "ok"
         r = await http.get("/so/v1/dispatches", follow_redirects=False)  # declared with a "/"
         assert r.status_code in (307, 308) and r.headers["location"].endswith("/so/v1/dispatches/")
+
+
+async def test_fastapis_telemetry_is_told_the_route_taken(app, monkeypatch):
+    """FastAPI's own telemetry names a request's route from what the router hands it; the
+    index hands it the route it chose (the router itself tells it nothing of the index)."""
+    from flexhub.platform import routing
+
+    if routing._route_selected is None:
+        pytest.skip("this FastAPI has no telemetry of its own")
+    told: list[tuple[str | None, bool]] = []
+    original = routing._route_selected
+
+    def record(*, scope, path, mount=False):
+        told.append((path, mount))
+        return original(scope=scope, path=path, mount=mount)
+
+    monkeypatch.setattr(routing, "_route_selected", record)
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://test"
+    ) as http:
+        assert (await http.get("/healthz")).status_code == 200
+        assert told == [("/healthz", False)]
+        told.clear()
+        await http.get("/docs-static/nothing.css")
+        assert told == [("/docs-static/{path}", True)]
+        told.clear()
+        await http.delete("/energy-coordination/v1/events")  # the 405's route
+        assert told == [("/energy-coordination/v1/events", False)]

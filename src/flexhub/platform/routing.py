@@ -12,7 +12,8 @@ routes in the same order, so the same one wins — and hands the request to it.
 
 Only what the routers here use is carried over: the routes' own options (prefix, tags,
 dependencies, responses and ``include_in_schema`` of their router were merged into each route
-when it was declared). A router that is not made of ``APIRoute``s is refused.
+when it was declared). A router that is not made of ``APIRoute``s, or that sets what a router
+applies as it runs (form limits, start-up handlers), is refused.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from __future__ import annotations
 import inspect
 
 from fastapi.routing import APIRoute, APIRouter
-from starlette.routing import BaseRoute, Match, NoMatchFound
+from starlette.routing import BaseRoute, Match, Mount, NoMatchFound
 from starlette.types import Receive, Scope, Send
 
 # the options a route was declared with, as ``add_api_route`` takes them
@@ -33,6 +34,10 @@ _OPTIONS = tuple(
 
 def include_flat(target: APIRouter, router: APIRouter, prefix: str = "") -> None:
     """Register each of ``router``'s routes on ``target`` under ``prefix``."""
+    # what a router applies while it runs, not to its routes when they are declared, would be
+    # lost: refused rather than dropped
+    if getattr(router, "form_limits", None) or router.on_startup or router.on_shutdown:
+        raise TypeError("include_flat takes routers without form limits or start-up handlers")
     for route in router.routes:
         if not isinstance(route, APIRoute):
             raise TypeError(f"include_flat takes API routes only, not {route!r}")
@@ -41,6 +46,11 @@ def include_flat(target: APIRouter, router: APIRouter, prefix: str = "") -> None
             prefix + route.path, route.endpoint, route_class_override=type(route), **options
         )
 
+
+try:  # FastAPI's own telemetry names the route a request took (from the route it is handed)
+    from fastapi.routing import _route_selected
+except ImportError:  # a FastAPI without it
+    _route_selected = None
 
 _CHOSEN = "flexhub.route"  # the scope key that carries the route found to ``handle``
 
@@ -75,7 +85,11 @@ class RouteIndex(BaseRoute):
         return Match.PARTIAL, {**child, _CHOSEN: route}
 
     async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
-        await scope.pop(_CHOSEN).handle(scope, receive, send)
+        route = scope.pop(_CHOSEN)
+        if _route_selected is not None:  # the router told it nothing: this index has no path
+            path = getattr(route, "path_format", None)
+            _route_selected(scope=scope, path=path, mount=isinstance(route, Mount))
+        await route.handle(scope, receive, send)
 
     def url_path_for(self, name: str, /, **path_params: object):
         raise NoMatchFound(name, path_params)  # the indexed routes answer for themselves
