@@ -9,7 +9,7 @@ import httpx
 import pytest
 
 from flexhub.store.database import Database
-from support.databases import backends_waiting_on_lock, make_backend, platform_settings
+from support.databases import end_backends_waiting_on_lock, make_backend, platform_settings
 from support.platform import PlatformThread, new_partner
 
 
@@ -108,8 +108,7 @@ async def test_a_connection_ended_under_a_request_is_a_503_then_served_again(bus
             await locker.start()
             await admin.execute("LOCK TABLE ec_events IN ACCESS EXCLUSIVE MODE")
             request = asyncio.create_task(http.get("/energy-coordination/v1/events"))
-            for pid in await backends_waiting_on_lock(admin, url.database):
-                await admin.execute("SELECT pg_terminate_backend($1)", pid)
+            await end_backends_waiting_on_lock(admin, url.database)
             await locker.rollback()
             answer = await request
             assert answer.status_code == 503, answer.text

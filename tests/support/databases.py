@@ -110,3 +110,9 @@ async def backends_waiting_on_lock(admin, dbname: str) -> list[int]:
             return pids
         await asyncio.sleep(0.05)
     raise AssertionError("nothing got to wait on the lock")
+
+
+async def end_backends_waiting_on_lock(admin, dbname: str) -> None:
+    """End (``pg_terminate_backend``) the backends :func:`backends_waiting_on_lock` finds."""
+    for pid in await backends_waiting_on_lock(admin, dbname):
+        assert await admin.fetchval("SELECT pg_terminate_backend($1)", pid)

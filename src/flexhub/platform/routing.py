@@ -70,19 +70,20 @@ class RouteIndex(BaseRoute):
         if scope["type"] != "http" or scope.get("root_path"):
             return Match.NONE, {}
         path = scope["path"]
-        partial: tuple[BaseRoute, Scope] | None = None
+        partial: Scope | None = None
         for start, route in self.table:
             if not path.startswith(start):
                 continue
-            match, child = route.matches(scope)
+            match, child = route.matches(scope)  # a new dict each time: marked in place
             if match == Match.FULL:
-                return match, {**child, _CHOSEN: route}
+                child[_CHOSEN] = route
+                return match, child
             if match == Match.PARTIAL and partial is None:
-                partial = (route, child)
+                child[_CHOSEN] = route
+                partial = child
         if partial is None:
             return Match.NONE, {}
-        route, child = partial
-        return Match.PARTIAL, {**child, _CHOSEN: route}
+        return Match.PARTIAL, partial
 
     async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
         route = scope.pop(_CHOSEN)

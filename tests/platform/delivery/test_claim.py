@@ -16,7 +16,7 @@ from flexhub.platform.delivery.worker import Worker
 from flexhub.platform.keys import KeyStore
 from flexhub.store.database import Database
 from flexhub.store.delivery import OutboxRow
-from support.databases import backends_waiting_on_lock, make_backend, platform_settings
+from support.databases import end_backends_waiting_on_lock, make_backend, platform_settings
 from support.outbox import seed
 from support.receiver import Receiver
 
@@ -124,8 +124,7 @@ async def _end_what_waits_on_the_outbox(admin, dbname: str) -> None:
     locker = admin.transaction()
     await locker.start()
     await admin.execute("LOCK TABLE outbox IN ACCESS EXCLUSIVE MODE")
-    for pid in await backends_waiting_on_lock(admin, dbname):
-        assert await admin.fetchval("SELECT pg_terminate_backend($1)", pid)
+    await end_backends_waiting_on_lock(admin, dbname)
     await locker.rollback()
 
 
