@@ -16,13 +16,13 @@ from flexhub.clock import utcnow
 from flexhub.config import RetryPolicy
 from flexhub.platform.coordination import mappers
 from flexhub.platform.coordination.events import CHANNEL, WEBHOOKS
-from flexhub.platform.delivery.channel import Prepared
+from flexhub.platform.delivery.channel import Prepared, Result
 from flexhub.platform.delivery.fanout import resolve
 from flexhub.platform.delivery.health import track, track_many
 from flexhub.platform.secretbox import SecretBox, SecretKeyError
 from flexhub.signing import PAYLOAD_SIGNATURE_HEADER, payload_signature
 from flexhub.store.coordination import EcEvent, EcWebhook
-from flexhub.store.delivery import DeliveryAttempt, OutboxRow
+from flexhub.store.delivery import OutboxRow
 
 log = logging.getLogger("flexhub.delivery")
 
@@ -65,9 +65,7 @@ class CoordinationChannel:
             out[row.id] = Prepared(url=hook.url, body=body, headers=headers, signature=signature)
         return out
 
-    async def record(
-        self, session: AsyncSession, results: list[tuple[OutboxRow, DeliveryAttempt, bool]]
-    ) -> None:
+    async def record(self, session: AsyncSession, results: list[Result]) -> None:
         """One UPDATE for the batch; webhooks with an exhausted notification one by one."""
         slow = await track_many(session, EcWebhook, results, {"status": "Healthy"})
         for row, attempt, final in slow:

@@ -18,16 +18,14 @@ from typing import Any
 from sqlalchemy import case, func, literal, null, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from flexhub.platform.delivery.channel import Attempt, Result
 from flexhub.store.base import UTCDateTime
-from flexhub.store.delivery import DeliveryAttempt, OutboxRow
-
-Result = tuple[OutboxRow, DeliveryAttempt, bool]
 
 log = logging.getLogger("flexhub.delivery")
 
 
 def track(
-    subscription: Any, attempt: DeliveryAttempt, final: bool, disable_after: timedelta, switch: str
+    subscription: Any, attempt: Attempt, final: bool, disable_after: timedelta, switch: str
 ) -> bool:
     """Update ``failing_since`` after an attempt; switch the subscription off (its boolean
     ``switch`` column) when it has failed for too long. True when it was switched off now."""

@@ -14,13 +14,13 @@ from datetime import timedelta
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from flexhub.config import RetryPolicy
-from flexhub.platform.delivery.channel import Prepared
+from flexhub.platform.delivery.channel import Prepared, Result
 from flexhub.platform.delivery.fanout import resolve
 from flexhub.platform.delivery.health import track, track_many
 from flexhub.platform.flexmarket import mappers
 from flexhub.platform.flexmarket.events import CHANNEL, SUBSCRIPTIONS
 from flexhub.platform.keys import KeyStore
-from flexhub.store.delivery import DeliveryAttempt, OutboxRow
+from flexhub.store.delivery import OutboxRow
 from flexhub.store.flexmarket_webhooks import FmEvent, FmSubscription
 from flexhub.wire.flexmarket.webhooks import CONTENT_TYPE
 
@@ -63,9 +63,7 @@ class FlexMarketChannel:
             )
         return out
 
-    async def record(
-        self, session: AsyncSession, results: list[tuple[OutboxRow, DeliveryAttempt, bool]]
-    ) -> None:
+    async def record(self, session: AsyncSession, results: list[Result]) -> None:
         """Its health is the delivery log; a subscription failing for days is switched off.
         One UPDATE for the batch; subscriptions with an exhausted notification one by one."""
         for row, attempt, final in await track_many(session, FmSubscription, results):
