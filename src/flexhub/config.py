@@ -40,9 +40,12 @@ class Settings:
     run_worker: bool = True  # run the delivery worker inside `platform serve`
     # after start-up, freeze what start-up built out of the garbage collector's way (heap.py)
     settle_heap: bool = True
-    worker_batch: int = 64
-    worker_pipelines: int = 2  # batches in flight at once within one worker
-    worker_concurrency: int = 32
+    # rows a worker claims at once, batches in flight at once within one worker, and its
+    # connections at most: the knee on the 2-core machine (README, "Delivery worker, fifth
+    # round"); 64 / 32 gave 2 workers 36 % fewer deliveries a second
+    worker_batch: int = 128
+    worker_pipelines: int = 2
+    worker_concurrency: int = 64
     worker_poll_seconds: float = 5.0
     # how long a claimed row is a worker's (renewed every third of it while held): a killed
     # worker's rows are delivered by another within this

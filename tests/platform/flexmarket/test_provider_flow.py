@@ -20,6 +20,7 @@ import httpx
 import jwt
 from cryptography.hazmat.primitives.asymmetric import ed25519
 
+from support.clients import until
 from support.fm import asset_body, competition_body, now, obligation_body, ok, today, z
 
 SIGNED = (
@@ -180,8 +181,14 @@ async def test_provider_dispatch_flow(platform, make_partner, receiver):
     assert stopped["data"]["instruction_type"] == "stop"
     assert (await ok(await api.get(f"/dispatches/v1/{data['id']}/")))["stopped_by"] == stop["id"]
 
-    # the delivery log shows both, newest first
-    log = await ok(await api.get("/webhook/v1/deliveries/", params={"subscription_id": sub["id"]}))
+    # the delivery log shows both, newest first (an attempt is logged just after the receiver
+    # answered it)
+    async def both() -> dict | None:
+        params = {"subscription_id": sub["id"]}
+        log = await ok(await api.get("/webhook/v1/deliveries/", params=params))
+        return log if log["count"] >= 2 else None
+
+    log = await until(both) or {"results": []}
     assert [e["event"] for e in log["results"]] == list(reversed(events))
     assert [e["event_id"] for e in log["results"]] == [stopped["jti"], claims["jti"]]
     assert all(e["succeeded"] and e["status_code"] == 200 for e in log["results"])
