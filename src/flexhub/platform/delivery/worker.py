@@ -34,7 +34,7 @@ from datetime import timedelta
 
 import aiohttp
 from prometheus_client import Counter, Histogram
-from sqlalchemy import and_, bindparam, case, func, insert, or_, select, text, update
+from sqlalchemy import and_, any_, bindparam, case, func, insert, or_, select, text, update
 
 from flexhub.clock import utcnow
 from flexhub.config import Settings
@@ -47,7 +47,6 @@ from flexhub.platform.delivery.ssrf import (
     check_url,
     guarded_socket,
 )
-from flexhub.store.base import UTCDateTime
 from flexhub.store.database import OUTBOX_CHANNEL, Handoff
 from flexhub.store.delivery import DeliveryAttempt, OutboxRow
 
@@ -265,29 +264,26 @@ class Worker:
         now = utcnow()
         lease_until = now + timedelta(seconds=self.settings.worker_lease_seconds)
         async with self.ctx.db.session() as session:
-            if session.bind.dialect.name == "postgresql":
+            postgres = session.bind.dialect.name == "postgresql"
+            if postgres:
                 # the planner's statistics lag a burst (a fresh backlog looks like a handful
                 # of rows): without this it sorts every due row for each batch instead of
                 # reading the first ones in the index's order (10,000 due: 4-8 ms a claim
                 # against 0.3 ms; it grows with the backlog)
                 await session.execute(text("SET LOCAL enable_sort = off"))
-                stmt = select(OutboxRow).from_statement(_CLAIM_PG)
-                params = {
-                    "now": now,
-                    "until": lease_until,
-                    "owner": self.id,
-                    "channels": list(self.channels),
-                    "n": self.settings.worker_batch,
-                }
-                rows = list((await session.scalars(stmt, params)).all())
-            else:
-                rows = list((await session.scalars(self._claim_statement(now, lease_until))).all())
+            stmt = self._claim_statement(now, lease_until, postgres)
+            rows = list((await session.scalars(stmt)).all())
             await session.commit()
         self._held.update(row.id for row in rows)
         return rows
 
-    def _claim_statement(self, now, lease_until):
-        """The claim on SQLite (one writer at a time: no row locks to skip)."""
+    def _claim_statement(self, now, lease_until, postgres: bool):
+        """One batch of due rows leased to this worker. On PostgreSQL the batch is
+        ``id = ANY(array(subquery))``: the subquery runs once (an init plan), so SKIP LOCKED
+        cannot find new rows on a second run and break the LIMIT (``id IN (subquery)`` may run
+        it again), and the rows are then found by their key (a join with a CTE read the whole
+        table). SQLite has one writer at a time: nothing to lock or skip. The outer conditions
+        repeat the inner ones for the rows' latest versions."""
         free = or_(OutboxRow.lease_until.is_(None), OutboxRow.lease_until < now)
         due = and_(
             OutboxRow.status == "pending",
@@ -295,16 +291,20 @@ class Worker:
             OutboxRow.channel.in_(self.channels),
             free,
         )
-        claimed = (
+        first = (
             select(OutboxRow.id)
             .where(due)
             .order_by(OutboxRow.next_attempt_at)
             .limit(self.settings.worker_batch)
-            .cte("claimed")
         )
+        if postgres:
+            locked = first.with_for_update(skip_locked=True).scalar_subquery()
+            mine = OutboxRow.id == any_(func.array(locked))
+        else:
+            mine = OutboxRow.id.in_(first)
         return (
             update(OutboxRow)
-            .where(OutboxRow.id == claimed.c.id, due)
+            .where(mine, due)
             .values(lease_owner=self.id, lease_until=lease_until)
             .returning(OutboxRow)
             .execution_options(synchronize_session=False)
@@ -445,24 +445,6 @@ class Worker:
             await session.commit()
 
 
-# One batch of due rows leased to this worker. ``id = ANY(ARRAY(subquery))``: the subquery runs
-# once (an init plan), so SKIP LOCKED cannot find new rows on a second run and break the LIMIT
-# (``id IN (subquery)`` may run it again); the rows are then found by their key, where a join
-# with a CTE read the whole table. The outer conditions repeat the inner ones for the rows'
-# latest versions.
-_DUE = """status = 'pending' AND next_attempt_at <= :now
-    AND channel = ANY(CAST(:channels AS varchar[]))
-    AND (lease_until IS NULL OR lease_until < :now)"""
-_CLAIM_PG = text(
-    f"""
-    UPDATE outbox SET lease_owner = :owner, lease_until = :until
-    WHERE id = ANY(ARRAY(
-        SELECT id FROM outbox WHERE {_DUE}
-        ORDER BY next_attempt_at LIMIT :n FOR UPDATE SKIP LOCKED
-    )) AND {_DUE}
-    RETURNING outbox.*
-    """
-).bindparams(bindparam("now", type_=UTCDateTime()), bindparam("until", type_=UTCDateTime()))
 _COLUMNS = [c.key for c in OutboxRow.__table__.columns]
 _INSERT_ATTEMPTS = insert(DeliveryAttempt.__table__)  # Core: no ORM work per row
 _ATTEMPTS = DeliveryAttempt.__table__.c
