@@ -30,6 +30,7 @@ import time
 import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import aiohttp
 from aiohttp import web
@@ -196,6 +197,101 @@ async def post_json(http, url: str, bearer: str, body: dict) -> dict:
         return await r.json()
 
 
+async def market(http: aiohttp.ClientSession, platform: PlatformProcess) -> dict[str, Any]:
+    """An SO and a provider on ``platform`` with one 2 MW battery under an obligation that is
+    in its service window all day: the SO's and the provider's tokens and credentials, the
+    asset and the obligation."""
+    so_id, so_secret = platform.partner(f"so-{uuid.uuid4().hex[:6]}", "system_operator")
+    fsp_id, fsp_secret = platform.partner(f"fsp-{uuid.uuid4().hex[:6]}", "provider")
+    await platform.start()
+    so = await token(http, platform.url, so_id, so_secret)
+    fsp = await token(http, platform.url, fsp_id, fsp_secret)
+    asset = await post_json(
+        http,
+        platform.url + "/assets/v1/",
+        fsp,
+        {
+            "ref": f"bench-{uuid.uuid4().hex[:6]}",
+            "name": "Bench battery",
+            "status": "operational",
+            "asset_category": "storage",
+            "asset_type": "battery",
+            "voltage_level": "11.00",
+            "country_code": "GB",
+            "postcode": "SW1A 1AA",
+            "active_export_capacity": "2.000",
+            "response_time": "00:00:00",
+        },
+    )
+    provider_id = asset["provider"]
+    now = datetime.now(UTC)
+    hour = (now - timedelta(hours=6)).hour
+    comp = await post_json(
+        http,
+        platform.url + "/so/v1/competitions/",
+        so,
+        {
+            "ref": f"comp-{uuid.uuid4().hex[:6]}",
+            "name": "Bench",
+            "need_direction": "deficit",
+            "power_type": "active",
+            "currency": "GBP",
+            "bidding_open": z(now - timedelta(days=10)),
+            "bidding_close": z(now - timedelta(days=5)),
+            "service_periods": [
+                {
+                    "name": "All",
+                    "start": str((now - timedelta(days=3)).date()),
+                    "end": str((now + timedelta(days=3)).date()),
+                    "service_windows": [
+                        {
+                            "name": "Always",
+                            "start_time": f"{hour:02d}:00:00",
+                            "end_time": f"{hour:02d}:00:00",
+                            "service_days": [
+                                "mon",
+                                "tue",
+                                "wed",
+                                "thu",
+                                "fri",
+                                "sat",
+                                "sun",
+                            ],
+                            "bank_holidays": "included",
+                        }
+                    ],
+                }
+            ],
+        },
+    )
+    ob = await post_json(
+        http,
+        platform.url + "/so/v1/obligations/",
+        so,
+        {
+            "competition_id": comp["id"],
+            "provider": provider_id,
+            "bid_id": "bid-1",
+            "service_window_id": comp["service_periods"][0]["service_windows"][0]["id"],
+            "start": str((now - timedelta(days=1)).date()),
+            "end": str((now + timedelta(days=2)).date()),
+            "capacity": "2.000",
+            "need_direction": "deficit",
+            "max_runtime": "04:00:00",
+            "rates": [{"type": "utilisation", "value": "300.00"}],
+            "assets": {"flex": [asset["id"]], "planned": []},
+        },
+    )
+    return {
+        "so": so,
+        "fsp": fsp,
+        "fsp_id": fsp_id,
+        "fsp_secret": fsp_secret,
+        "asset": asset,
+        "obligation": ob,
+    }
+
+
 async def dispatch_latency(count: int, rate: float, data_dir: Path) -> list[float]:
     """ms from just before each SO POST to the agent's command of its asset (the dispatch's
     ``commanded_at``, taken right after ``set_power`` returned)."""
@@ -210,90 +306,12 @@ async def dispatch_latency(count: int, rate: float, data_dir: Path) -> list[floa
         db_url = make_url(PG).set(database=name).render_as_string(hide_password=False)
     platform = PlatformProcess(data_dir, db_url)
     print(f"  platform on {'PostgreSQL' if db_url else 'SQLite'}", file=sys.stderr)
-    so_id, so_secret = platform.partner(f"so-{uuid.uuid4().hex[:6]}", "system_operator")
-    fsp_id, fsp_secret = platform.partner(f"fsp-{uuid.uuid4().hex[:6]}", "provider")
-    await platform.start()
     agent = None
     try:
         async with aiohttp.ClientSession() as http:
-            so = await token(http, platform.url, so_id, so_secret)
-            fsp = await token(http, platform.url, fsp_id, fsp_secret)
-            asset = await post_json(
-                http,
-                platform.url + "/assets/v1/",
-                fsp,
-                {
-                    "ref": f"bench-{uuid.uuid4().hex[:6]}",
-                    "name": "Bench battery",
-                    "status": "operational",
-                    "asset_category": "storage",
-                    "asset_type": "battery",
-                    "voltage_level": "11.00",
-                    "country_code": "GB",
-                    "postcode": "SW1A 1AA",
-                    "active_export_capacity": "2.000",
-                    "response_time": "00:00:00",
-                },
-            )
-            provider_id = asset["provider"]
-            now = datetime.now(UTC)
-            hour = (now - timedelta(hours=6)).hour
-            comp = await post_json(
-                http,
-                platform.url + "/so/v1/competitions/",
-                so,
-                {
-                    "ref": f"comp-{uuid.uuid4().hex[:6]}",
-                    "name": "Bench",
-                    "need_direction": "deficit",
-                    "power_type": "active",
-                    "currency": "GBP",
-                    "bidding_open": z(now - timedelta(days=10)),
-                    "bidding_close": z(now - timedelta(days=5)),
-                    "service_periods": [
-                        {
-                            "name": "All",
-                            "start": str((now - timedelta(days=3)).date()),
-                            "end": str((now + timedelta(days=3)).date()),
-                            "service_windows": [
-                                {
-                                    "name": "Always",
-                                    "start_time": f"{hour:02d}:00:00",
-                                    "end_time": f"{hour:02d}:00:00",
-                                    "service_days": [
-                                        "mon",
-                                        "tue",
-                                        "wed",
-                                        "thu",
-                                        "fri",
-                                        "sat",
-                                        "sun",
-                                    ],
-                                    "bank_holidays": "included",
-                                }
-                            ],
-                        }
-                    ],
-                },
-            )
-            ob = await post_json(
-                http,
-                platform.url + "/so/v1/obligations/",
-                so,
-                {
-                    "competition_id": comp["id"],
-                    "provider": provider_id,
-                    "bid_id": "bid-1",
-                    "service_window_id": comp["service_periods"][0]["service_windows"][0]["id"],
-                    "start": str((now - timedelta(days=1)).date()),
-                    "end": str((now + timedelta(days=2)).date()),
-                    "capacity": "2.000",
-                    "need_direction": "deficit",
-                    "max_runtime": "04:00:00",
-                    "rates": [{"type": "utilisation", "value": "300.00"}],
-                    "assets": {"flex": [asset["id"]], "planned": []},
-                },
-            )
+            m = await market(http, platform)
+            so, ob, asset = m["so"], m["obligation"], m["asset"]
+            fsp_id, fsp_secret = m["fsp_id"], m["fsp_secret"]
             config = AgentConfig.model_validate(
                 {
                     "data_dir": str(data_dir / "agent"),

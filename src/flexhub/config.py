@@ -80,6 +80,8 @@ class Settings:
     # a request that finds none free within the timeout is a 503 with Retry-After
     db_pool_size: int = 10
     db_pool_timeout_seconds: float = 30.0
+    # a pooled connection idle longer than this is pinged before use (and replaced if gone)
+    db_ping_idle_seconds: float = 10.0
     ec_retry: RetryPolicy = field(default_factory=RetryPolicy)
     # Flex Market contract: at least 6 attempts over at least an hour. 8 attempts 1, 2, 4, ...
     # 32 and 60 minutes apart span about two hours; even with every delay cut by the jitter

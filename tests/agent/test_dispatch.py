@@ -9,6 +9,7 @@ import asyncio
 import pytest
 
 from flexhub.signing import generate_private_key, public_key_pem
+from flexhub.wire.flexmarket.values import parse_instant
 from support.agent import (
     agent_config,
     dispatch_body,
@@ -75,6 +76,72 @@ async def test_accepted_split_stopped_and_recorded(platform, make_partner, tmp_p
 
 async def _commanded(driver, n: int) -> bool:
     return len(power_commands(driver)) >= n
+
+
+async def test_an_open_window_is_commanded_before_the_answer(
+    platform, make_partner, tmp_path, agent_db
+):
+    """An instruction whose window has begun moves the assets as soon as it is decided: the
+    command is on record before the platform has the acceptance."""
+    so, fsp, obligation, inventory = await flex_market(make_partner, [1000.0])
+    agent, driver = await start_agent(
+        agent_config(platform, fsp, tmp_path / "a", database_url=agent_db, assets=inventory)
+    )
+    try:
+        body = dispatch_body(obligation, "0.600", start_in=-1.0)
+        iid = (await ok(await so.client.post("/so/v1/dispatches/", json=body), 201))["id"]
+
+        async def answered():
+            got = await so_status(so, iid)
+            return got if got["status"] != "pending" else None
+
+        got = await eventually(answered)
+        assert got["status"] == "accepted"
+        row = await eventually(lambda: _row_commanded(agent, iid))
+        assert row["state"] == "running"
+        assert row["commanded_at"] < parse_instant(got["responded_at"]).timestamp()
+        assert power_commands(driver) == [("battery-0", -600.0)]
+    finally:
+        await agent.stop()
+
+
+async def _row_commanded(agent, iid: str):
+    row = await agent.store.dispatch(iid)
+    return row if row and row["commanded_at"] else None
+
+
+async def test_a_refused_acceptance_releases_the_assets(platform, make_partner, tmp_path, agent_db):
+    """The window is open, so the assets were commanded before the answer; the platform
+    refuses the acceptance (the instruction was rejected meanwhile): the assets are released
+    at once and the instruction is on record as refused, not running."""
+    so, fsp, obligation, inventory = await flex_market(make_partner, [1000.0])
+    config = agent_config(platform, fsp, tmp_path / "a", database_url=agent_db, assets=inventory)
+    agent, _ = await start_agent(config, process=False)
+    body = dispatch_body(obligation, "0.500", start_in=-1.0)
+    iid = (await ok(await so.client.post("/so/v1/dispatches/", json=body), 201))["id"]
+
+    async def stored():
+        return [m for m in await agent.store.messages("fm") if m["subject"] == iid]
+
+    await eventually(stored)
+    await agent.stop()
+    await ok(
+        await fsp.client.post(f"/dispatches/v1/{iid}/reject/", json={"reason": "elsewhere"}), 200
+    )
+
+    agent, driver = await start_agent(config)
+    try:
+
+        async def refused():
+            row = await agent.store.dispatch(iid)
+            return row if row and row["state"] == "refused" else None
+
+        row = await eventually(refused)
+        assert row["commanded_at"]
+        assert power_commands(driver) == [("battery-0", -500.0), ("battery-0", None)]
+        assert (await so_status(so, iid))["status"] == "rejected"
+    finally:
+        await agent.stop()
 
 
 async def test_rejected_when_the_fleet_cannot_deliver(platform, make_partner, tmp_path, agent_db):

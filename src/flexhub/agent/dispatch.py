@@ -5,7 +5,9 @@
   accepted when the fleet can deliver it and rejected with the reason otherwise, and an asset
   whose driver says it is unavailable gets an availability variation declared for the window.
   An accepted instruction is stored with its split, and two jobs: command at the start,
-  release at the end. Between instructions, reconciliation asks the drivers too: an
+  release at the end. One whose window is open already is commanded as soon as it is
+  decided, before the acceptance goes out; if the platform refuses the acceptance, its assets
+  are released at once. Between instructions, reconciliation asks the drivers too: an
   obligation with an unavailable asset gets a variation declared for the current hour.
 - A stop (``dispatch_instruction.stopped``: the stop instruction, whose ``start`` is when it
   takes effect) moves the release to that time, or cancels an instruction not yet started.
@@ -94,11 +96,11 @@ class Dispatcher:
         known = await self.ctx.store.dispatch(instruction.id)
         if known is not None:
             start, end = parse_instant(instruction.start), parse_instant(instruction.end)
-            if instruction.status == "pending" and known["state"] in ("accepted", "rejected"):
+            taken = known["state"] in ("accepted", "running")
+            if instruction.status == "pending" and (taken or known["state"] == "rejected"):
                 # decided, and the agent stopped before the answer went out: answer now
-                accept = known["state"] == "accepted"
-                return await self._respond(instruction, accept, known["reason"] or "", start, end)
-            if known["state"] == "accepted":  # a crash may have come between answer and plan
+                return await self._respond(instruction, taken, known["reason"] or "", start, end)
+            if taken:  # a crash may have come between answer and plan
                 await self._plan_jobs(instruction.id, start, end)
             return f"already {known['state']}"
         if instruction.status == "accepted":  # accepted before a crash: plan it again
@@ -108,6 +110,10 @@ class Dispatcher:
         start, end = parse_instant(instruction.start), parse_instant(instruction.end)
         async with self._deciding:  # what one instruction takes, the next one sees as held
             plan = await self._decide(instruction, start, end)
+        if plan.feasible and start.timestamp() <= self.ctx.ts():
+            # its window is open: the assets move now and the answer follows (the platform's
+            # round trip is not spent out of the window; a refused answer releases them)
+            await self.start_window(instruction.id)
         return await self._respond(instruction, plan.feasible, plan.refusal(), start, end)
 
     async def _respond(
@@ -119,6 +125,7 @@ class Dispatcher:
             return f"rejected: {reason}"
         refused = await self._answer(instruction, accept=True)
         if refused:
+            await self.end_window(instruction.id)  # when its open window was started already
             await self._update(instruction.id, state="refused", reason=refused)
             return f"the platform refused the acceptance: {refused}"
         await self._plan_jobs(instruction.id, start, end)

@@ -47,6 +47,7 @@ async def open_context(settings: Settings) -> PlatformContext:
         settings.database_url,
         pool_size=settings.db_pool_size,
         pool_timeout=settings.db_pool_timeout_seconds,
+        ping_idle_seconds=settings.db_ping_idle_seconds,
     )
     await db.upgrade()
     if settings.sandbox_neighbourhoods:

@@ -64,7 +64,9 @@ async def _repeat(
             f"which has a different {', '.join(differ)}; a repeat must send the same fields "
             "and a new instruction a new so_reference"
         )
-    if await lifecycle.settle_instructions(session, now, ids=[row.id]):
+    if lifecycle.instruction_due(row, now) and await lifecycle.settle_instructions(
+        session, now, ids=[row.id]
+    ):
         await session.commit()
     return mappers.instruction(row), False
 

@@ -68,6 +68,14 @@ async def _due(
     return list((await session.scalars(query)).all())
 
 
+def instruction_due(row: FmDispatchInstruction, now: datetime) -> bool:
+    """Whether ``row`` (as loaded) has a change due by ``now``: the test of
+    :func:`settle_instructions`, for a row in hand (a single read skips the query when not)."""
+    if row.status == "pending":
+        return row.respond_by is not None and row.respond_by <= now
+    return row.status == "accepted" and row.ends_at <= now
+
+
 async def settle_instructions(
     session: AsyncSession,
     now: datetime,
