@@ -89,3 +89,39 @@ async def test_a_stop_lets_the_messages_under_way_finish_and_starts_no_new_ones(
         assert sorted(events.calls) == ["slow-0", "slow-1", "slow-2"]
     finally:
         await store.close()
+
+
+async def test_a_message_stored_during_a_round_joins_it(tmp_path):
+    """A round under way takes in what arrives: a new event is handled while a slow one of the
+    round is still being processed; a later message of the slow one's thread runs after it;
+    the round ends with all of them."""
+    store = await AgentStore(f"sqlite+aiosqlite:///{tmp_path / 'agent.db'}").open()
+    try:
+        await _message(store, "slow")
+        events = SlowEvents({"slow"})
+        processor = Processor(SimpleNamespace(store=store), dispatcher=None, events=events)
+        round_ = asyncio.create_task(processor.step())
+        while events.calls != ["slow"]:
+            await asyncio.sleep(0.01)
+        await _message(store, "newcomer")
+        processor.notify()
+        while "newcomer" not in events.calls:
+            await asyncio.sleep(0.01)
+        for _ in range(50):  # the newcomer is marked processed while "slow" still runs
+            if [m["subject"] for m in await store.unprocessed()] == ["slow"]:
+                break
+            await asyncio.sleep(0.01)
+        assert [m["subject"] for m in await store.unprocessed()] == ["slow"]
+        # a second message of the slow event's thread waits for the first to end
+        body = {"eventId": "slow", "payload": {"payloadType": "PriceCurve"}}
+        await store.store_message("ec", "PriceCurve", "slow", body, ["ec:notification:again"])
+        processor.notify()
+        await asyncio.sleep(0.2)
+        assert events.calls == ["slow", "newcomer"]
+        assert not round_.done()
+        events.release.set()
+        assert await round_ == 0.0
+        assert await store.unprocessed() == []
+        assert events.calls == ["slow", "newcomer", "slow"]
+    finally:
+        await store.close()

@@ -6,6 +6,7 @@ next round, any other failure is recorded as its outcome."""
 from __future__ import annotations
 
 import asyncio
+import collections
 import logging
 from typing import Any
 
@@ -41,30 +42,71 @@ class Processor:
         self.dispatcher = dispatcher
         self.events = events
         self.stopping = False  # set at shutdown: the round ends after the messages under way
+        self._arrived = False  # set by ``notify``: something new is in the inbox
+        self._changed = asyncio.Event()  # something arrived, or a thread of the round ended
+
+    def notify(self) -> None:
+        """A message was stored: a round under way takes it in (see ``step``)."""
+        self._arrived = True
+        self._changed.set()
 
     async def step(self) -> float | None:
         """One round over what is unprocessed: the messages of one instruction (or event) in
-        order, different ones side by side (at most ``CONCURRENCY`` at a time)."""
-        groups: dict[str, list[dict[str, Any]]] = {}
-        for message in await self.ctx.store.unprocessed(limit=500):
-            groups.setdefault(_thread(message), []).append(message)
-        if not groups:
-            return None
+        order, different ones side by side (at most ``CONCURRENCY`` at a time). While the round
+        runs, what arrives (``notify``) joins it: a new instruction does not wait for the
+        slowest of the round before it (an answer queueing at the platform), and a message of
+        an instruction under way runs after that instruction's others. The round ends when
+        everything it took has ended, so no message is acted on by two rounds at once."""
         gate = asyncio.Semaphore(CONCURRENCY)
+        queues: dict[str, collections.deque[dict[str, Any]]] = {}  # thread -> still to run
+        taken: set[int] = set()
+        failed: set[str] = set()  # threads that stopped on an unreachable platform
+        running: set[asyncio.Task] = set()
+        errors: list[BaseException] = []
 
-        async def run(messages: list[dict[str, Any]]) -> bool:
+        async def run(thread: str) -> None:
+            queue = queues[thread]
             async with gate:
-                for message in messages:
-                    if self.stopping or not await self._one(message):
-                        return False
-                return True
+                while queue:
+                    if self.stopping or not await self._one(queue[0]):
+                        failed.add(thread)
+                        return
+                    queue.popleft()
 
-        # every group ends before the round does (an error in one does not leave the others
-        # running into the next round, which would fetch and act on their messages again)
-        done = await asyncio.gather(*(run(g) for g in groups.values()), return_exceptions=True)
-        for failed in (d for d in done if isinstance(d, BaseException)):
-            log.error("processing a message failed", exc_info=failed)
-        return RETRY_SECONDS if not all(d is True for d in done) else 0.0
+        def done(task: asyncio.Task) -> None:
+            running.discard(task)
+            if not task.cancelled() and task.exception() is not None:
+                errors.append(task.exception())
+            self._changed.set()  # the round ends when nothing runs
+
+        async def take() -> None:
+            for message in await self.ctx.store.unprocessed(limit=500):
+                thread = _thread(message)
+                if message["id"] in taken or thread in failed:
+                    continue
+                taken.add(message["id"])
+                queue = queues.get(thread)
+                if queue:  # under way: runs after the thread's messages before it
+                    queue.append(message)
+                    continue
+                queues[thread] = collections.deque([message])
+                task = asyncio.create_task(run(thread))
+                running.add(task)
+                task.add_done_callback(done)
+
+        self._arrived = False
+        await take()
+        if not running:
+            return None
+        while running:
+            await self._changed.wait()
+            self._changed.clear()
+            if self._arrived and not self.stopping:
+                self._arrived = False
+                await take()
+        for failure in errors:  # every thread has ended (an error in one left none running)
+            log.error("processing a message failed", exc_info=failure)
+        return RETRY_SECONDS if failed or errors else 0.0
 
     async def _one(self, message: dict[str, Any]) -> bool:
         """Process one message; ``False`` when the platform could not be reached."""

@@ -119,6 +119,8 @@ class Agent:
         loop = self.loops.get(name)
         if loop is not None:
             loop.wake()
+        if name == "processor" and self.processor is not None:
+            self.processor.notify()  # a round under way takes the new message in
 
     async def _refused(self, data: dict[str, Any], reason: str) -> None:
         await self.store.add_jobs(
