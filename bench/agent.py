@@ -490,7 +490,10 @@ async def _figures(quick: bool) -> list[Figure]:
             percentile(hop, 0.99) + percentile(commit, 0.99),
         ),
     ]
-    slow = await dispatch_latency(20, 2.0, Path(tempfile.mkdtemp(prefix="flexhub-agent-bench-")))
+    slow_n = 10 if quick else 20
+    slow = await dispatch_latency(
+        slow_n, 2.0, Path(tempfile.mkdtemp(prefix="flexhub-agent-bench-"))
+    )
     figures.append(
         Figure(
             f"SO dispatch -> agent asset command, p50 ({len(slow)} at 2/s)",

@@ -310,7 +310,7 @@ def run_size(n: int, minutes: float) -> dict[str, dict]:
 def figures(quick: bool) -> list:
     """The OCPP figures for ``make bench``: stations held through the OcppDriver with a
     profile update a minute each, beside the CSMS alone and a bare WebSocket server."""
-    n, minutes = (200, 0.25) if quick else (5000, 2.0)
+    n, minutes = (200, 0.1) if quick else (5000, 2.0)
     runs = run_size(n, minutes)
     bare, csms, driver = runs["bare"], runs["csms"], runs["driver"]
     bare_kb = (bare["rss_kb"] - bare["base_kb"]) / n

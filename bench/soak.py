@@ -368,7 +368,7 @@ def as_figures(out: Outcome) -> list[Figure]:
 def figures(quick: bool) -> list[Figure]:
     opts = (
         Options(
-            minutes=0.5,
+            minutes=0.35,
             resources=10_000,
             neighbourhoods=10,
             agent_resources=200,

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 
-from sqlalchemy import select
+from sqlalchemy import and_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -94,8 +94,34 @@ def _check_against_obligation(
             e.add("end", f"makes the instruction longer than max_runtime ({duration(runtime)})")
 
 
-async def check_dispatch(
-    session: AsyncSession, so_tenant_id: str, body: DispatchIn, now: datetime
+async def _obligation_and_first(
+    session: AsyncSession, so_tenant_id: str, body: DispatchIn
+) -> tuple[FmObligation | None, FmCompetition | None, FmDispatchInstruction | None]:
+    """The obligation ``body`` names (the SO's) with its competition, and the instruction
+    issued already under ``body.so_reference``, in one round trip (this runs on every
+    dispatch); the instruction is looked up alone when the obligation is not found."""
+    found = (
+        await session.execute(
+            select(FmObligation, FmCompetition, FmDispatchInstruction)
+            .outerjoin(FmCompetition, FmCompetition.id == FmObligation.competition_id)
+            .outerjoin(
+                FmDispatchInstruction,
+                and_(
+                    FmDispatchInstruction.so_tenant_id == so_tenant_id,
+                    FmDispatchInstruction.so_reference == body.so_reference,
+                ),
+            )
+            .where(FmObligation.id == body.obligation_id, FmObligation.so_tenant_id == so_tenant_id)
+        )
+    ).first()
+    if found is None:
+        return None, None, await by_reference(session, so_tenant_id, body.so_reference)
+    ob, comp, first = found
+    return ob, comp, first
+
+
+def check_dispatch(
+    body: DispatchIn, now: datetime, ob: FmObligation | None, comp: FmCompetition | None
 ) -> CheckedDispatch:
     """Every field of a new instruction checked (one 400 naming each bad field): its own
     values, then against its obligation (need, capacity, service window, runtime)."""
@@ -106,15 +132,6 @@ async def check_dispatch(
             "instruction_type",
             'must be "dispatch"; stop an instruction with POST /so/v1/dispatches/{id}/stop/',
         )
-    # the obligation and its competition in one round trip (this runs on every dispatch)
-    found = (
-        await session.execute(
-            select(FmObligation, FmCompetition)
-            .outerjoin(FmCompetition, FmCompetition.id == FmObligation.competition_id)
-            .where(FmObligation.id == body.obligation_id, FmObligation.so_tenant_id == so_tenant_id)
-        )
-    ).first()
-    ob, comp = found if found is not None else (None, None)
     if ob is None:
         e.add("obligation_id", "no such obligation of yours")
     start = e.utc_datetime(body.start, "start")
@@ -164,10 +181,10 @@ async def issue(
 ) -> tuple[InstructionOut, bool]:
     """Issue an instruction (True) or return the one with the same ``so_reference`` (False).
     Publishes ``dispatch_instruction.created`` to the provider and commits."""
-    existing = await by_reference(session, so_tenant_id, body.so_reference)
+    ob, comp, existing = await _obligation_and_first(session, so_tenant_id, body)
     if existing is not None:
         return await _repeat(session, existing, body, now)
-    checked = await check_dispatch(session, so_tenant_id, body, now)
+    checked = check_dispatch(body, now, ob, comp)
     row = await _new_row(session, so_tenant_id, checked, now)
     session.add(row)
     try:
