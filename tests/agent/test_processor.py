@@ -13,6 +13,7 @@ from flexhub.agent import processor as processor_module
 from flexhub.agent.inbox import AgentStore
 from flexhub.agent.loops import Loop
 from flexhub.agent.processor import RETRY_SECONDS, Processor
+from flexhub.clients import TransportError
 
 
 class SlowEvents:
@@ -123,5 +124,44 @@ async def test_a_message_stored_during_a_round_joins_it(tmp_path):
         assert await round_ == 0.0
         assert await store.unprocessed() == []
         assert events.calls == ["slow", "newcomer", "slow"]
+    finally:
+        await store.close()
+
+
+async def test_a_thread_that_could_not_reach_the_platform_is_taken_again_in_a_long_round(
+    tmp_path, monkeypatch
+):
+    """Under steady load a round may last: a message whose platform call failed is not left
+    until the round ends, but taken again after the retry delay, when the round looks again."""
+    monkeypatch.setattr(processor_module, "RETRY_SECONDS", 0.1)
+    store = await AgentStore(f"sqlite+aiosqlite:///{tmp_path / 'agent.db'}").open()
+    try:
+        await _message(store, "slow")
+        await _message(store, "flaky")
+        events = SlowEvents({"slow"})
+        handle = events.on_event
+
+        async def on_event(event_id: str, payload: dict) -> str:
+            if event_id == "flaky" and events.calls.count("flaky") == 0:
+                events.calls.append(event_id)
+                raise TransportError("POST", "http://platform/reports", OSError("refused"))
+            return await handle(event_id, payload)
+
+        events.on_event = on_event
+        processor = Processor(SimpleNamespace(store=store), dispatcher=None, events=events)
+        round_ = asyncio.create_task(processor.step())
+        while "flaky" not in events.calls:
+            await asyncio.sleep(0.01)
+        await asyncio.sleep(0.15)
+        await _message(store, "later")  # the round looks again: flaky's delay is over
+        processor.notify()
+        for _ in range(100):
+            if [m["subject"] for m in await store.unprocessed()] == ["slow"]:
+                break
+            await asyncio.sleep(0.01)
+        assert [m["subject"] for m in await store.unprocessed()] == ["slow"]
+        assert events.calls.count("flaky") == 2 and not round_.done()
+        events.release.set()
+        assert await round_ == 0.0
     finally:
         await store.close()

@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import collections
 import logging
+import time
 from typing import Any
 
 from flexhub.agent.context import Context
@@ -55,12 +56,14 @@ class Processor:
         order, different ones side by side (at most ``CONCURRENCY`` at a time). While the round
         runs, what arrives (``notify``) joins it: a new instruction does not wait for the
         slowest of the round before it (an answer queueing at the platform), and a message of
-        an instruction under way runs after that instruction's others. The round ends when
-        everything it took has ended, so no message is acted on by two rounds at once."""
+        an instruction under way runs after that instruction's others. A thread that could not
+        reach the platform is taken again ``RETRY_SECONDS`` later. The round ends when
+        everything it took has ended, so no message is acted on by two rounds at once; what it
+        keeps is bounded by what is unprocessed, however long it lasts."""
         gate = asyncio.Semaphore(CONCURRENCY)
         queues: dict[str, collections.deque[dict[str, Any]]] = {}  # thread -> still to run
-        taken: set[int] = set()
-        failed: set[str] = set()  # threads that stopped on an unreachable platform
+        taken: set[int] = set()  # ids in the queues, or fetched while they were being marked
+        failed: dict[str, float] = {}  # thread -> when it stopped on an unreachable platform
         running: set[asyncio.Task] = set()
         errors: list[BaseException] = []
 
@@ -69,9 +72,13 @@ class Processor:
             async with gate:
                 while queue:
                     if self.stopping or not await self._one(queue[0]):
-                        failed.add(thread)
-                        return
+                        failed[thread] = time.monotonic()
+                        taken.difference_update(m["id"] for m in queue)  # for a later turn
+                        queue.clear()
+                        break
                     queue.popleft()
+            if queues.get(thread) is queue:
+                del queues[thread]
 
         def done(task: asyncio.Task) -> None:
             running.discard(task)
@@ -80,7 +87,11 @@ class Processor:
             self._changed.set()  # the round ends when nothing runs
 
         async def take() -> None:
-            for message in await self.ctx.store.unprocessed(limit=500):
+            now = time.monotonic()
+            for thread in [t for t, at in failed.items() if now - at >= RETRY_SECONDS]:
+                del failed[thread]
+            fetched = await self.ctx.store.unprocessed(limit=500)
+            for message in fetched:
                 thread = _thread(message)
                 if message["id"] in taken or thread in failed:
                     continue
@@ -93,6 +104,10 @@ class Processor:
                 task = asyncio.create_task(run(thread))
                 running.add(task)
                 task.add_done_callback(done)
+            # an id neither unprocessed any more nor queued was processed: forget it
+            taken.intersection_update(
+                {m["id"] for m in fetched} | {m["id"] for q in queues.values() for m in q}
+            )
 
         self._arrived = False
         await take()
