@@ -110,14 +110,24 @@ class Dispatcher:
         start, end = parse_instant(instruction.start), parse_instant(instruction.end)
         async with self._deciding:  # what one instruction takes, the next one sees as held
             plan = await self._decide(instruction, start, end)
-        if plan.feasible and start.timestamp() <= self.ctx.ts():
+        started = plan.feasible and start.timestamp() <= self.ctx.ts()
+        if started:
             # its window is open: the assets move now and the answer follows (the platform's
             # round trip is not spent out of the window; a refused answer releases them)
             await self.start_window(instruction.id)
-        return await self._respond(instruction, plan.feasible, plan.refusal(), start, end)
+        return await self._respond(
+            instruction, plan.feasible, plan.refusal(), start, end, started=started
+        )
 
     async def _respond(
-        self, instruction: InstructionOut, accept: bool, reason: str, start: datetime, end: datetime
+        self,
+        instruction: InstructionOut,
+        accept: bool,
+        reason: str,
+        start: datetime,
+        end: datetime,
+        *,
+        started: bool = False,
     ) -> str:
         """Answer what was decided (and stored) through the API."""
         if not accept:
@@ -128,7 +138,7 @@ class Dispatcher:
             await self.end_window(instruction.id)  # when its open window was started already
             await self._update(instruction.id, state="refused", reason=refused)
             return f"the platform refused the acceptance: {refused}"
-        await self._plan_jobs(instruction.id, start, end)
+        await self._plan_jobs(instruction.id, start, end, started=started)
         return "accepted"
 
     async def _decide(self, instruction: InstructionOut, start: datetime, end: datetime):
@@ -173,21 +183,18 @@ class Dispatcher:
         await self._plan_jobs(instruction.id, start, end)
         return "accepted earlier: planned"
 
-    async def _plan_jobs(self, instruction_id: str, start: datetime, end: datetime) -> None:
+    async def _plan_jobs(
+        self, instruction_id: str, start: datetime, end: datetime, *, started: bool = False
+    ) -> None:
+        """The release at the end, and the command at the start unless ``started`` (commanded
+        when it was decided)."""
+        jobs = [("dispatch-end", "dispatch_end", end)]
+        if not started:
+            jobs.insert(0, ("dispatch-start", "dispatch_start", start))
         await self.ctx.store.add_jobs(
             [
-                (
-                    f"dispatch-start:{instruction_id}",
-                    "dispatch_start",
-                    start.timestamp(),
-                    {"id": instruction_id},
-                ),
-                (
-                    f"dispatch-end:{instruction_id}",
-                    "dispatch_end",
-                    end.timestamp(),
-                    {"id": instruction_id},
-                ),
+                (f"{key}:{instruction_id}", kind, at.timestamp(), {"id": instruction_id})
+                for key, kind, at in jobs
             ]
         )
 

@@ -76,26 +76,22 @@ class AgentStore:
             self.engine.dispose()
         self.engine = None
 
-    @asynccontextmanager
-    async def _begin(self) -> AsyncIterator[Any]:
+    def _begin(self):
         """A transaction, committed when the block ends (rolled back on an exception)."""
-        engine = self._engine()
-        if isinstance(engine, AsyncEngine):
-            async with engine.begin() as conn:
-                yield conn
-        else:
-            with engine.begin() as conn:
-                yield _InLoop(conn)
+        return self._connection(transaction=True)
+
+    def _connect(self):
+        """A connection for reads."""
+        return self._connection(transaction=False)
 
     @asynccontextmanager
-    async def _connect(self) -> AsyncIterator[Any]:
-        """A connection for reads."""
+    async def _connection(self, *, transaction: bool) -> AsyncIterator[Any]:
         engine = self._engine()
         if isinstance(engine, AsyncEngine):
-            async with engine.connect() as conn:
+            async with engine.begin() if transaction else engine.connect() as conn:
                 yield conn
         else:
-            with engine.connect() as conn:
+            with engine.begin() if transaction else engine.connect() as conn:
                 yield _InLoop(conn)
 
     def _engine(self) -> AsyncEngine | Engine:

@@ -64,9 +64,7 @@ async def _repeat(
             f"which has a different {', '.join(differ)}; a repeat must send the same fields "
             "and a new instruction a new so_reference"
         )
-    if lifecycle.instruction_due(row, now) and await lifecycle.settle_instructions(
-        session, now, ids=[row.id]
-    ):
+    if await lifecycle.settle_instruction(session, row, now):
         await session.commit()
     return mappers.instruction(row), False
 

@@ -49,9 +49,7 @@ async def settled(
     """The instruction with the changes due by ``now`` applied and committed."""
     scope = {"provider_tenant_id": provider_tenant_id, "so_tenant_id": so_tenant_id}
     row = await find(session, instruction_id, **scope)
-    if lifecycle.instruction_due(row, now) and await lifecycle.settle_instructions(
-        session, now, ids=[row.id], **scope
-    ):
+    if await lifecycle.settle_instruction(session, row, now, **scope):
         await session.commit()
     return row
 

@@ -68,12 +68,21 @@ async def _due(
     return list((await session.scalars(query)).all())
 
 
-def instruction_due(row: FmDispatchInstruction, now: datetime) -> bool:
-    """Whether ``row`` (as loaded) has a change due by ``now``: the test of
-    :func:`settle_instructions`, for a row in hand (a single read skips the query when not)."""
+def _instruction_due(row: FmDispatchInstruction, now: datetime) -> bool:
+    """The test of :func:`settle_instructions`'s ``due``, on a row in hand."""
     if row.status == "pending":
         return row.respond_by is not None and row.respond_by <= now
     return row.status == "accepted" and row.ends_at <= now
+
+
+async def settle_instruction(
+    session: AsyncSession, row: FmDispatchInstruction, now: datetime, **scope: str | None
+) -> int:
+    """:func:`settle_instructions` for one loaded row: no query when nothing is due for it
+    (a single read: the accept, the SO's detail, a repeated POST)."""
+    if not _instruction_due(row, now):
+        return 0
+    return await settle_instructions(session, now, ids=[row.id], **scope)
 
 
 async def settle_instructions(
