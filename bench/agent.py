@@ -137,7 +137,6 @@ class PlatformProcess:
             "FLEXHUB_DATA_DIR": str(data_dir / "keys"),
             "FLEXHUB_PORT": str(self.port),
             "FLEXHUB_WEBHOOK_ALLOW_PRIVATE": "true",
-            "FLEXHUB_WORKER_POLL_SECONDS": "0.05",
             "FLEXHUB_RATE_LIMIT_API_PER_PARTNER": "1000000/minute",
             "FLEXHUB_RATE_LIMIT_TOKEN_PER_CLIENT": "10000/minute",
             "FLEXHUB_RATE_LIMIT_TOKEN_PER_ADDRESS": "10000/minute",

@@ -52,10 +52,12 @@ PING_IDLE_SECONDS = 10.0
 def mark_outbox_written(session: AsyncSession | Session, handed: list | None = None) -> None:
     """Called by the outbox when it adds rows: wakes workers once the transaction commits, and
     gives ``handed`` (rows already leased to the in-process worker) to :attr:`Database.handoff`
-    then; a rollback drops them (they were never written)."""
-    session.info[_OUTBOX_FLAG] = True
+    then; a rollback drops them (they were never written). Rows not handed count in
+    :attr:`Database.outbox_writes`, which tells the in-process workers to claim."""
     if handed:
         session.info.setdefault(_HANDED, []).extend(handed)
+    else:  # rows any worker may claim
+        session.info[_OUTBOX_FLAG] = True
 
 
 class Handoff:
@@ -106,6 +108,7 @@ class Database:
             self.engine, expire_on_commit=False, info={DATABASE_INFO: self}
         )
         self.outbox_signal = asyncio.Event()
+        self.outbox_writes = 0  # commits of outbox rows not handed over (workers claim them)
         self.handoff: Handoff | None = None
         sync_class = self.sessions.class_.sync_session_class
         event.listen(sync_class, "after_commit", self._after_commit)
@@ -129,9 +132,14 @@ class Database:
         if session.info.get(DATABASE_INFO) is not self:
             return
         handed = session.info.pop(_HANDED, None)
-        if handed and self.handoff is not None:
-            self.handoff.accept(handed)
+        if handed:
+            if self.handoff is not None:
+                self.handoff.accept(handed)
+            else:  # its worker stopped: claimable by the others once the lease runs out
+                self.outbox_writes += 1
+            self.outbox_signal.set()
         if session.info.pop(_OUTBOX_FLAG, False):
+            self.outbox_writes += 1
             self.outbox_signal.set()
 
     def _after_rollback(self, session: Session) -> None:

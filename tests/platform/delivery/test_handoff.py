@@ -8,7 +8,7 @@ import asyncio
 import json
 from collections import Counter
 
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from flexhub.platform.app import platform_channels
 from flexhub.platform.context import PlatformContext
@@ -82,3 +82,72 @@ async def test_a_lost_hand_off_is_claimed_after_its_lease_and_delivered_once(
     received = Counter(json.loads(r.body)["notificationId"] for r in receiver.requests)
     assert sorted(received) == sorted(row.id for row in lost)
     assert set(received.values()) == {1}
+
+
+class CountingWorker(Worker):
+    """A worker that counts its claims and its looks for the next due row."""
+
+    def __init__(self, *args) -> None:
+        super().__init__(*args)
+        self.claims = self.due_looks = 0
+
+    async def claim(self):
+        self.claims += 1
+        return await super().claim()
+
+    async def _next_due(self):
+        self.due_looks += 1
+        return await super()._next_due()
+
+
+async def test_handed_rows_cost_no_claim_and_other_writers_rows_are_claimed(
+    db, fresh_backend, tmp_path
+):
+    receiver = await Receiver().start()
+    # no poll within the test: on PostgreSQL another process's rows wake the worker by NOTIFY
+    poll = 3600 if db.is_postgres else 0.3
+    ctx = context(db, fresh_backend.url, tmp_path, worker_poll_seconds=poll, worker_pipelines=1)
+    worker = CountingWorker(ctx, platform_channels(ctx), "in-process")
+    task = asyncio.create_task(worker.run())
+    other = Database(fresh_backend.url)  # another process's writes: nothing handed
+    loads: list[str] = []  # the worker's look-ups of rows' webhooks by id (fanout.resolve)
+
+    def count(conn, cursor, statement, *args) -> None:
+        if "FROM ec_webhooks" in statement and "ec_webhooks.id IN" in statement:
+            loads.append(statement)
+
+    event.listen(db.engine.sync_engine, "before_cursor_execute", count)
+    try:
+        for _ in range(500):  # started: its first claim found nothing
+            if db.handoff is not None and worker.claims:
+                break
+            await asyncio.sleep(0.01)
+        await asyncio.sleep(0.2)
+        claims, looks = worker.claims, worker.due_looks
+        for _ in range(5):  # five commits, one after the other, each handed and delivered
+            tenant = await seed(db, receiver.url, 2)
+            await wait_delivered(db, tenant, 2)
+        if db.is_postgres:  # (on SQLite the poll claims every 0.3 s)
+            assert (worker.claims, worker.due_looks) == (claims, looks)
+        # each row came with its webhook and event from the writing transaction
+        assert loads == []
+        tenant = await seed(other, receiver.url, 3)
+        async with db.session() as session:
+            owners = set(
+                (
+                    await session.scalars(
+                        select(OutboxRow.lease_owner).where(OutboxRow.tenant_id == tenant)
+                    )
+                ).all()
+            )
+        await wait_delivered(db, tenant, 3)
+        assert worker.claims > claims
+        assert loads  # claimed rows: their webhooks are loaded
+    finally:
+        event.remove(db.engine.sync_engine, "before_cursor_execute", count)
+        worker.stop()
+        await task
+        await receiver.stop()
+        await other.dispose()
+    assert owners <= {None, "in-process"}  # written unleased (or claimed already)
+    assert len(receiver.requests) == 13

@@ -65,9 +65,11 @@ class Channel(Protocol):
     retry: RetryPolicy
 
     async def prepare(
-        self, session: AsyncSession, rows: list[OutboxRow]
+        self, session: AsyncSession, rows: list[OutboxRow], known: dict | None = None
     ) -> dict[str, Prepared | None]:
-        """Request per row id; None when the subscription is gone or disabled (row dropped)."""
+        """Request per row id; None when the subscription is gone or disabled (row dropped).
+        ``known``: ``(subscription, event)`` by row id, handed over with the rows (not
+        loaded again)."""
         ...
 
     async def record(self, session: AsyncSession, results: list[Result]) -> None:

@@ -30,7 +30,7 @@ import time
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import aiohttp
 from prometheus_client import Counter, Histogram
@@ -40,6 +40,7 @@ from flexhub.clock import utcnow
 from flexhub.config import Settings
 from flexhub.platform.context import PlatformContext
 from flexhub.platform.delivery.channel import Attempt, Channel, Prepared, Result
+from flexhub.platform.delivery.fanout import Target, handed_target
 from flexhub.platform.delivery.outbox import write_results
 from flexhub.platform.delivery.ssrf import (
     BlockedTarget,
@@ -116,6 +117,12 @@ class Worker:
         self._rand = random.Random()
         self._handed: collections.deque[OutboxRow] = collections.deque()
         self._held: set[str] = set()  # ids leased to this worker, results not yet committed
+        # whether a claim may find rows: rows handed over need none (see ``_wants_claim``)
+        self._claim_wanted = True
+        self._writes_seen = -1
+        self._known: dict[str, Target] = {}  # handed rows' (subscription, event), by row id
+        self._due_at: datetime | None = None  # the next row due (a retry, a lease running out)
+        self._due_known = False
 
     def stop(self) -> None:
         self._stopping.set()
@@ -134,10 +141,13 @@ class Worker:
 
     def _accept(self, rows: list[OutboxRow]) -> None:
         """Rows just committed and leased to this worker (see ``Handoff``): copies, so that the
-        writer's session keeps its own objects."""
+        writer's session keeps its own objects; with the subscription and event each was
+        written with, when the writer gave them (``fanout.handed_target``): not loaded again."""
         for row in rows:
             self._handed.append(OutboxRow(**{c: getattr(row, c) for c in _COLUMNS}))
             self._held.add(row.id)
+            if (target := handed_target(row)) is not None:
+                self._known[row.id] = target
 
     async def run(self) -> None:
         """Deliver until stopped; while running, takes the rows this process commits straight
@@ -204,53 +214,76 @@ class Worker:
         work overlaps another's HTTP requests."""
         while not self._stopping.is_set():
             try:
-                if await self.run_once() == 0:
+                if await self.run_once(claim=self._wants_claim()) == 0:
                     await self._idle()
             except Exception:  # database hiccup (a connection ended under a batch or under the
                 # wait for work): back off; the pipeline lives on, or the worker would stop
                 # delivering for good
                 log.exception("delivery batch failed")
+                self._claim_wanted, self._due_known = True, False
                 await self._sleep(1.0)
+
+    def _wants_claim(self) -> bool:
+        """Whether the next round claims: at start, after rows were committed that were not
+        handed over (``Database.outbox_writes``; another process's: a NOTIFY), when the last
+        claim filled its batch, when a row comes due or the poll interval ends. Rows handed
+        over are delivered without a claim, and nothing after them asks for one: a handed
+        batch costs no claim and no look for the next due row (two transactions)."""
+        writes = self.ctx.db.outbox_writes
+        if writes != self._writes_seen:
+            self._writes_seen, self._claim_wanted = writes, True
+        wanted, self._claim_wanted = self._claim_wanted, False
+        return wanted
+
+    def _notified(self) -> None:
+        self._claim_wanted = True
+        self.ctx.db.outbox_signal.set()
 
     async def _sleep(self, seconds: float) -> None:
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._stopping.wait(), timeout=seconds)
 
     async def _idle(self) -> None:
-        """Wait for a wake-up, the next due retry, or the poll interval, whichever is first."""
-        if self._handed:
+        """Wait for a wake-up, the next due row, or the poll interval, whichever is first; the
+        next due row is looked up after a claim (what the worker schedules itself it knows)."""
+        if self._handed or self._claim_wanted or self.ctx.db.outbox_writes != self._writes_seen:
             return
-        signal = self.ctx.db.outbox_signal
+        if not self._due_known:
+            self._due_at, self._due_known = await self._next_due(), True
         timeout = self.settings.worker_poll_seconds
+        if self._due_at is not None:
+            timeout = min(timeout, (self._due_at - utcnow()).total_seconds())
+        signal = self.ctx.db.outbox_signal
+        try:
+            if timeout <= 0:
+                raise TimeoutError
+            await asyncio.wait_for(signal.wait(), timeout=timeout)
+        except TimeoutError:  # a row is due, or the poll: claim
+            self._claim_wanted, self._due_known = True, False
+        signal.clear()
+
+    async def _next_due(self) -> datetime | None:
         async with self.ctx.db.session() as session:
             # a row leased by someone else is not due before its lease runs out
             ready_at = case(
                 (OutboxRow.lease_until > OutboxRow.next_attempt_at, OutboxRow.lease_until),
                 else_=OutboxRow.next_attempt_at,
             )
-            due = await session.scalar(
+            return await session.scalar(
                 select(func.min(ready_at)).where(
                     OutboxRow.status == "pending", OutboxRow.channel.in_(self.channels)
                 )
             )
-        if due is not None:
-            timeout = max(0.0, min(timeout, (due - utcnow()).total_seconds()))
-        if timeout <= 0 or self._handed:
-            return
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(signal.wait(), timeout=timeout)
-        signal.clear()
 
     async def _listen(self) -> None:
         import asyncpg
 
-        signal = self.ctx.db.outbox_signal
         while not self._stopping.is_set():
             try:
                 conn = await asyncpg.connect(self.ctx.db.asyncpg_dsn())
                 try:
-                    await conn.add_listener(OUTBOX_CHANNEL, lambda *_: signal.set())
-                    signal.set()  # catch up on anything written while not listening
+                    await conn.add_listener(OUTBOX_CHANNEL, lambda *_: self._notified())
+                    self._notified()  # catch up on anything written while not listening
                     await self._stopping.wait()
                 finally:
                     await conn.close()
@@ -310,17 +343,21 @@ class Worker:
             .execution_options(synchronize_session=False)
         )
 
-    async def run_once(self) -> int:
-        """Take the rows handed over by this process's writers, else claim one batch; deliver
-        them; returns how many rows were handled."""
+    async def run_once(self, claim: bool = True) -> int:
+        """Take the rows handed over by this process's writers, else (``claim``) claim one
+        batch; deliver them; returns how many rows were handled."""
         rows = [
             self._handed.popleft()
             for _ in range(min(len(self._handed), self.settings.worker_batch))
         ]
-        if not rows:
+        if not rows and claim:
             rows = await self.claim()
+            self._due_known = False
+            if len(rows) >= self.settings.worker_batch:  # there may be more
+                self._claim_wanted = True
         if not rows:
             return 0
+        known = {row.id: t for row in rows if (t := self._known.pop(row.id, None))}
         try:
             by_channel: dict[str, list[OutboxRow]] = {}
             for row in rows:
@@ -328,11 +365,13 @@ class Worker:
             prepared: dict[str, Prepared | None] = {}
             async with self.ctx.db.session() as session:
                 for name, group in by_channel.items():
-                    prepared.update(await self.channels[name].prepare(session, group))
+                    prepared.update(await self.channels[name].prepare(session, group, known))
             outcomes = await asyncio.gather(
                 *(self._post(row, prepared.get(row.id)) for row in rows)
             )
-            await self._record(rows, prepared, outcomes)
+            retry_at = await self._record(rows, prepared, outcomes)
+            if retry_at is not None and self._due_known:  # else looked up before the wait
+                self._due_at = min(retry_at, self._due_at or retry_at)
         finally:  # recorded, or failed: then its lease runs out and the row is claimed again
             self._held.difference_update(row.id for row in rows)
         return len(rows)
@@ -366,8 +405,10 @@ class Worker:
         rows: list[OutboxRow],
         prepared: dict[str, Prepared | None],
         outcomes: list[Outcome | None],
-    ) -> None:
+    ) -> datetime | None:
+        """Commit the batch's results; returns when its first retry is due."""
         now = utcnow()
+        retry_at: datetime | None = None
         async with self.ctx.db.session() as session:
             updates: list[dict] = []
             attempts: list[Attempt] = []
@@ -425,7 +466,9 @@ class Worker:
                     change.update(status="failed", completed_at=now)
                 else:
                     delay = policy.delay(attempt_no, self._rand.random())
-                    change.update(next_attempt_at=now + timedelta(seconds=delay))
+                    due = now + timedelta(seconds=delay)
+                    retry_at = min(due, retry_at or due)
+                    change.update(next_attempt_at=due)
                 updates.append(change)
             # the subscriptions' health last, just before the commit: every pipeline of every
             # worker updates the same subscription rows, and each waits for the row lock of
@@ -443,6 +486,7 @@ class Worker:
                     _ATTEMPT_ERROR, {"o": a.outbox_id, "n": a.attempt, "e": a.error}
                 )
             await session.commit()
+        return retry_at
 
 
 _COLUMNS = [c.key for c in OutboxRow.__table__.columns]

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 
-from sqlalchemy import and_, select
+from sqlalchemy import and_, exists, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -34,7 +34,12 @@ from flexhub.platform.flexmarket.services.dispatch_rows import (
 )
 from flexhub.platform.flexmarket.services.windows import check_instruction
 from flexhub.signing import SO_SIGNED_FIELDS
-from flexhub.store.flexmarket import FmCompetition, FmDispatchInstruction, FmObligation
+from flexhub.store.flexmarket import (
+    FmAvailabilityVariation,
+    FmCompetition,
+    FmDispatchInstruction,
+    FmObligation,
+)
 from flexhub.wire.flexmarket.dispatches import DispatchIn, InstructionOut
 from flexhub.wire.flexmarket.values import duration
 
@@ -94,13 +99,15 @@ def _check_against_obligation(
 
 async def _obligation_and_first(
     session: AsyncSession, so_tenant_id: str, body: DispatchIn
-) -> tuple[FmObligation | None, FmCompetition | None, FmDispatchInstruction | None]:
-    """The obligation ``body`` names (the SO's) with its competition, and the instruction
-    issued already under ``body.so_reference``, in one round trip (this runs on every
-    dispatch); the instruction is looked up alone when the obligation is not found."""
+) -> tuple[FmObligation | None, FmCompetition | None, FmDispatchInstruction | None, bool]:
+    """The obligation ``body`` names (the SO's) with its competition, the instruction issued
+    already under ``body.so_reference``, and whether the provider ever declared the
+    obligation's availability, in one round trip (this runs on every dispatch); the
+    instruction is looked up alone when the obligation is not found."""
+    declared = exists().where(FmAvailabilityVariation.obligation_id == FmObligation.id)
     found = (
         await session.execute(
-            select(FmObligation, FmCompetition, FmDispatchInstruction)
+            select(FmObligation, FmCompetition, FmDispatchInstruction, declared)
             .outerjoin(FmCompetition, FmCompetition.id == FmObligation.competition_id)
             .outerjoin(
                 FmDispatchInstruction,
@@ -113,9 +120,9 @@ async def _obligation_and_first(
         )
     ).first()
     if found is None:
-        return None, None, await by_reference(session, so_tenant_id, body.so_reference)
-    ob, comp, first = found
-    return ob, comp, first
+        return None, None, await by_reference(session, so_tenant_id, body.so_reference), False
+    ob, comp, first, any_declared = found
+    return ob, comp, first, bool(any_declared)
 
 
 def check_dispatch(
@@ -148,10 +155,16 @@ def check_dispatch(
 
 
 async def _new_row(
-    session: AsyncSession, so_tenant_id: str, checked: CheckedDispatch, now: datetime
+    session: AsyncSession,
+    so_tenant_id: str,
+    checked: CheckedDispatch,
+    now: datetime,
+    declared: bool,
 ) -> FmDispatchInstruction:
     ob, comp, body = checked.obligation, checked.competition, checked.body
-    minimum = await availability.declared_minimum(session, ob.id, checked.start, checked.end)
+    minimum = None
+    if declared:  # (no query for an obligation whose availability was never declared)
+        minimum = await availability.declared_minimum(session, ob.id, checked.start, checked.end)
     parent = {
         "so_tenant_id": so_tenant_id,
         "provider_tenant_id": ob.provider_tenant_id,
@@ -179,11 +192,11 @@ async def issue(
 ) -> tuple[InstructionOut, bool]:
     """Issue an instruction (True) or return the one with the same ``so_reference`` (False).
     Publishes ``dispatch_instruction.created`` to the provider and commits."""
-    ob, comp, existing = await _obligation_and_first(session, so_tenant_id, body)
+    ob, comp, existing, declared = await _obligation_and_first(session, so_tenant_id, body)
     if existing is not None:
         return await _repeat(session, existing, body, now)
     checked = check_dispatch(body, now, ob, comp)
-    row = await _new_row(session, so_tenant_id, checked, now)
+    row = await _new_row(session, so_tenant_id, checked, now, declared)
     session.add(row)
     try:
         await session.flush()
