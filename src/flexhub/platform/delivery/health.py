@@ -15,7 +15,7 @@ from collections import defaultdict
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import case, func, literal, null, update
+from sqlalchemy import bindparam, case, func, null, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from flexhub.platform.delivery.channel import Attempt, Result
@@ -85,21 +85,44 @@ async def track_many(
             group["reset"].append(sub)  # failed after a success: failing since this batch
         if any(attempt.succeeded for _, attempt, _ in subs):
             group["any_ok"].append(sub)
+    stmt = _health_update(model, healthy or {})
     for at, group in groups.items():
-        when = literal(at, UTCDateTime())
-        values: dict[str, Any] = {
-            "failing_since": case(
-                (model.id.in_(group["ok_last"]), null()),
-                (model.id.in_(group["reset"]), when),
-                else_=func.coalesce(model.failing_since, when),
-            )
-        }
-        for column, value in (healthy or {}).items():
-            values[column] = case(
-                (model.id.in_(group["any_ok"]), value), else_=getattr(model, column)
-            )
-        if hasattr(model, "last_analyzed_at"):
-            values["last_analyzed_at"] = when
-        stmt = update(model).where(model.id.in_(group["ids"])).values(**values)
-        await session.execute(stmt.execution_options(synchronize_session=False))
+        params = {"when": at, **{k: group[k] for k in ("ids", "ok_last", "reset", "any_ok")}}
+        await session.execute(stmt, params)
     return slow
+
+
+def _health_update(model: Any, healthy: dict[str, Any]) -> Any:
+    """:func:`track_many`'s UPDATE, built once per table (the statement's form is the same for
+    every batch, its id lists are expanding parameters): no statement built and no cache key
+    computed per batch."""
+    key = (model, tuple(sorted(healthy.items())))
+    stmt = _HEALTH_UPDATES.get(key)
+    if stmt is not None:
+        return stmt
+    when = bindparam("when", type_=UTCDateTime())
+
+    def among(name: str) -> Any:
+        return model.id.in_(bindparam(name, expanding=True))
+
+    values: dict[str, Any] = {
+        "failing_since": case(
+            (among("ok_last"), null()),
+            (among("reset"), when),
+            else_=func.coalesce(model.failing_since, when),
+        )
+    }
+    for column, value in healthy.items():
+        values[column] = case((among("any_ok"), value), else_=getattr(model, column))
+    if hasattr(model, "last_analyzed_at"):
+        values["last_analyzed_at"] = when
+    stmt = _HEALTH_UPDATES[key] = (
+        update(model)
+        .where(among("ids"))
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    )
+    return stmt
+
+
+_HEALTH_UPDATES: dict[tuple, Any] = {}
