@@ -12,6 +12,7 @@ that switches a subscription on and the attribute listing the event types it wan
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -72,14 +73,19 @@ async def notify_many(
     model = table.model
     tenants = sorted({tenant_id for tenant_id, _, _ in events})
     subscriptions: dict[str, list[Any]] = {t: [] for t in tenants}
-    for k in range(0, len(tenants), 1000):
-        found = await session.scalars(
-            select(model).where(
-                model.tenant_id.in_(tenants[k : k + 1000]), getattr(model, table.enabled).is_(True)
+    # the events just added are flushed with their outbox rows at commit, not before this
+    # query (one flush less), unless a subscription changed in this transaction is unflushed
+    touched = any(isinstance(obj, model) for obj in (*session.new, *session.dirty))
+    with contextlib.nullcontext() if touched else session.no_autoflush:
+        for k in range(0, len(tenants), 1000):
+            found = await session.scalars(
+                select(model).where(
+                    model.tenant_id.in_(tenants[k : k + 1000]),
+                    getattr(model, table.enabled).is_(True),
+                )
             )
-        )
-        for sub in found:
-            subscriptions[sub.tenant_id].append(sub)
+            for sub in found:
+                subscriptions[sub.tenant_id].append(sub)
     rows = await enqueue_many(
         session,
         channel=channel,
