@@ -17,7 +17,7 @@ from flexhub.config import RetryPolicy
 from flexhub.platform.coordination import mappers
 from flexhub.platform.coordination.events import CHANNEL, WEBHOOKS
 from flexhub.platform.delivery.channel import Prepared, Result
-from flexhub.platform.delivery.fanout import Target, resolve
+from flexhub.platform.delivery.fanout import resolve
 from flexhub.platform.delivery.health import track, track_many
 from flexhub.platform.secretbox import SecretBox, SecretKeyError
 from flexhub.signing import PAYLOAD_SIGNATURE_HEADER, payload_signature
@@ -38,9 +38,9 @@ class CoordinationChannel:
         self.disable_after = disable_after
 
     async def prepare(
-        self, session: AsyncSession, rows: list[OutboxRow], known: dict[str, Target] | None = None
+        self, session: AsyncSession, rows: list[OutboxRow]
     ) -> dict[str, Prepared | None]:
-        targets = await resolve(session, rows, WEBHOOKS, EcEvent, known)
+        targets = await resolve(session, rows, WEBHOOKS, EcEvent)
         sent = utcnow()
         out: dict[str, Prepared | None] = {}
         for row in rows:

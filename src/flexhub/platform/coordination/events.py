@@ -92,6 +92,5 @@ async def create_events(
         WEBHOOKS,
         channel=CHANNEL,
         events=[(e.tenant_id, e.id, NOTIFICATION_TYPES[e.payload_type]) for e in events],
-        objects={e.id: e for e in events},
     )
     return events

@@ -65,11 +65,9 @@ class Channel(Protocol):
     retry: RetryPolicy
 
     async def prepare(
-        self, session: AsyncSession, rows: list[OutboxRow], known: dict | None = None
+        self, session: AsyncSession, rows: list[OutboxRow]
     ) -> dict[str, Prepared | None]:
-        """Request per row id; None when the subscription is gone or disabled (row dropped).
-        ``known``: ``(subscription, event)`` by row id, handed over with the rows (not
-        loaded again)."""
+        """Request per row id; None when the subscription is gone or disabled (row dropped)."""
         ...
 
     async def record(self, session: AsyncSession, results: list[Result]) -> None:

@@ -3,8 +3,7 @@
 - :func:`notify_subscribers`: when an event is stored, enqueue one notification per enabled
   subscription of the tenant that asked for its type (in the caller's transaction);
 - :func:`resolve`: when a channel prepares a batch, load the subscriptions and events its rows
-  point at (two queries; none for rows handed over with them, see :func:`known_targets`) and
-  tell which rows are still deliverable.
+  point at (two queries) and tell which rows are still deliverable.
 
 A subscription table is described by a :class:`Subscriptions`: its model, the boolean column
 that switches a subscription on and the attribute listing the event types it wants.
@@ -13,11 +12,10 @@ that switches a subscription on and the attribute listing the event types it wan
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import inspect, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from flexhub.platform.delivery.outbox import enqueue_many
@@ -45,16 +43,11 @@ async def notify_subscribers(
     channel: str,
     event_id: str,
     event_type: str,
-    event: Any = None,
 ) -> list[OutboxRow]:
     """Enqueue the event to each of the tenant's enabled subscriptions that wants its type.
-    The caller has stored the event (``event``: its object) on ``session`` and commits."""
+    The caller has stored the event on ``session`` and commits."""
     return await notify_many(
-        session,
-        table,
-        channel=channel,
-        events=[(tenant_id, event_id, event_type)],
-        objects={event_id: event} if event is not None else None,
+        session, table, channel=channel, events=[(tenant_id, event_id, event_type)]
     )
 
 
@@ -64,12 +57,9 @@ async def notify_many(
     *,
     channel: str,
     events: list[tuple[str, str, str]],
-    objects: Mapping[str, Any] | None = None,
 ) -> list[OutboxRow]:
     """:func:`notify_subscribers` for many ``(tenant_id, event_id, event_type)`` at once: one
-    query for the tenants' subscriptions, one NOTIFY. ``objects``: the events' objects by id;
-    each row then carries its subscription and event to the worker it is handed to
-    (:func:`handed_target`)."""
+    query for the tenants' subscriptions, one NOTIFY."""
     model = table.model
     tenants = sorted({tenant_id for tenant_id, _, _ in events})
     subscriptions: dict[str, list[Any]] = {t: [] for t in tenants}
@@ -86,7 +76,7 @@ async def notify_many(
             )
             for sub in found:
                 subscriptions[sub.tenant_id].append(sub)
-    rows = await enqueue_many(
+    return await enqueue_many(
         session,
         channel=channel,
         items=[
@@ -99,12 +89,6 @@ async def notify_many(
             for tenant_id, event_id, event_type in events
         ],
     )
-    if objects:
-        subs = {s.id: s for found in subscriptions.values() for s in found}
-        for row in rows:
-            if (event := objects.get(row.event_id)) is not None:
-                setattr(row, HANDED_TARGET, (subs[row.subscription_id], event))
-    return rows
 
 
 async def by_id(session: AsyncSession, model: Any, ids: set[str]) -> dict[str, Any]:
@@ -113,55 +97,20 @@ async def by_id(session: AsyncSession, model: Any, ids: set[str]) -> dict[str, A
     return {obj.id: obj for obj in found}
 
 
-Target = tuple[Any, Any]  # (subscription, event)
-
-
-def handed_target(row: OutboxRow) -> Target | None:
-    """The ``(subscription, event)`` a row was written with (:func:`notify_many`), for the
-    worker it is handed to: None unless both have every column loaded (they are read after
-    the writing session has closed)."""
-    target = getattr(row, HANDED_TARGET, None)
-    if target is None or not (_loaded(target[0]) and _loaded(target[1])):
-        return None
-    return target
-
-
-def _loaded(obj: Any) -> bool:
-    state = inspect(obj)
-    keys = _COLUMN_KEYS.get(state.mapper)
-    if keys is None:
-        keys = _COLUMN_KEYS[state.mapper] = frozenset(state.mapper.column_attrs.keys())
-    return not state.unloaded & keys
-
-
-_COLUMN_KEYS: dict[Any, frozenset[str]] = {}
-HANDED_TARGET = "handed_target"  # an attribute of the row object, not a column
-
-
 async def resolve(
     session: AsyncSession,
     rows: list[OutboxRow],
     table: Subscriptions,
     event_model: Any,
-    known: dict[str, Target] | None = None,
-) -> dict[str, Target | None]:
+) -> dict[str, tuple[Any, Any] | None]:
     """Per outbox row id, its ``(subscription, event)``, or None when either is gone, the
     subscription is switched off, or the subscription or the event is not the row's tenant's
-    (never written so, but a notification must not cross tenants); the worker drops those.
-    ``known``: targets by row id handed over with the rows (:func:`handed_target`); only the
-    other rows' are loaded."""
-    known = known or {}
-    rest = [r for r in rows if r.id not in known]
-    subscriptions, events = {}, {}
-    if rest:
-        subscriptions = await by_id(session, table.model, {r.subscription_id for r in rest})
-        events = await by_id(session, event_model, {r.event_id for r in rest})
-    out: dict[str, Target | None] = {}
+    (never written so, but a notification must not cross tenants); the worker drops those."""
+    subscriptions = await by_id(session, table.model, {r.subscription_id for r in rows})
+    events = await by_id(session, event_model, {r.event_id for r in rows})
+    out: dict[str, tuple[Any, Any] | None] = {}
     for row in rows:
-        if row.id in known:
-            sub, event = known[row.id]
-        else:
-            sub, event = subscriptions.get(row.subscription_id), events.get(row.event_id)
+        sub, event = subscriptions.get(row.subscription_id), events.get(row.event_id)
         live = (
             sub is not None
             and event is not None

@@ -40,7 +40,6 @@ from flexhub.clock import utcnow
 from flexhub.config import Settings
 from flexhub.platform.context import PlatformContext
 from flexhub.platform.delivery.channel import Attempt, Channel, Prepared, Result
-from flexhub.platform.delivery.fanout import Target, handed_target
 from flexhub.platform.delivery.outbox import write_results
 from flexhub.platform.delivery.ssrf import (
     BlockedTarget,
@@ -120,7 +119,7 @@ class Worker:
         # whether a claim may find rows: rows handed over need none (see ``_wants_claim``)
         self._claim_wanted = True
         self._writes_seen = -1
-        self._known: dict[str, Target] = {}  # handed rows' (subscription, event), by row id
+        self._claimed_at = time.monotonic()  # the poll interval runs from the last claim
         self._due_at: datetime | None = None  # the next row due (a retry, a lease running out)
         self._due_known = False
 
@@ -141,13 +140,10 @@ class Worker:
 
     def _accept(self, rows: list[OutboxRow]) -> None:
         """Rows just committed and leased to this worker (see ``Handoff``): copies, so that the
-        writer's session keeps its own objects; with the subscription and event each was
-        written with, when the writer gave them (``fanout.handed_target``): not loaded again."""
+        writer's session keeps its own objects."""
         for row in rows:
             self._handed.append(OutboxRow(**{c: getattr(row, c) for c in _COLUMNS}))
             self._held.add(row.id)
-            if (target := handed_target(row)) is not None:
-                self._known[row.id] = target
 
     async def run(self) -> None:
         """Deliver until stopped; while running, takes the rows this process commits straight
@@ -214,7 +210,7 @@ class Worker:
         work overlaps another's HTTP requests."""
         while not self._stopping.is_set():
             try:
-                if await self.run_once(claim=self._wants_claim()) == 0:
+                if await self.run_once(claim=None) == 0:
                     await self._idle()
             except Exception:  # database hiccup (a connection ended under a batch or under the
                 # wait for work): back off; the pipeline lives on, or the worker would stop
@@ -224,16 +220,27 @@ class Worker:
                 await self._sleep(1.0)
 
     def _wants_claim(self) -> bool:
-        """Whether the next round claims: at start, after rows were committed that were not
+        """Whether a round with nothing handed over claims (asked only then, so that a request
+        is not used up by a handed batch): at start, after rows were committed that were not
         handed over (``Database.outbox_writes``; another process's: a NOTIFY), when the last
-        claim filled its batch, when a row comes due or the poll interval ends. Rows handed
-        over are delivered without a claim, and nothing after them asks for one: a handed
-        batch costs no claim and no look for the next due row (two transactions)."""
+        claim filled its batch, when a row comes due or the poll interval since the last claim
+        ends. A handed batch asks for no claim and no look for the next due row (two
+        transactions each)."""
         writes = self.ctx.db.outbox_writes
         if writes != self._writes_seen:
             self._writes_seen, self._claim_wanted = writes, True
         wanted, self._claim_wanted = self._claim_wanted, False
         return wanted
+
+    def _has_work(self) -> bool:
+        return bool(
+            self._handed or self._claim_wanted or self.ctx.db.outbox_writes != self._writes_seen
+        )
+
+    def _due(self, when: datetime | None) -> None:
+        """``when`` a row is due (a retry this worker scheduled, a lookup's answer)."""
+        if when is not None and (self._due_at is None or when < self._due_at):
+            self._due_at = when
 
     def _notified(self) -> None:
         self._claim_wanted = True
@@ -246,21 +253,26 @@ class Worker:
     async def _idle(self) -> None:
         """Wait for a wake-up, the next due row, or the poll interval, whichever is first; the
         next due row is looked up after a claim (what the worker schedules itself it knows)."""
-        if self._handed or self._claim_wanted or self.ctx.db.outbox_writes != self._writes_seen:
+        if self._has_work():
             return
-        if not self._due_known:
-            self._due_at, self._due_known = await self._next_due(), True
-        timeout = self.settings.worker_poll_seconds
+        if not self._due_known:  # (merged with retries recorded meanwhile: see run_once)
+            self._due(await self._next_due())
+            self._due_known = True
+            if self._has_work():
+                return
+        timeout = self._claimed_at + self.settings.worker_poll_seconds - time.monotonic()
         if self._due_at is not None:
             timeout = min(timeout, (self._due_at - utcnow()).total_seconds())
+        if timeout <= 0:
+            self._claim_wanted = True
+            return
         signal = self.ctx.db.outbox_signal
         try:
-            if timeout <= 0:
-                raise TimeoutError
             await asyncio.wait_for(signal.wait(), timeout=timeout)
         except TimeoutError:  # a row is due, or the poll: claim
-            self._claim_wanted, self._due_known = True, False
-        signal.clear()
+            self._claim_wanted = True
+            return
+        signal.clear()  # what it was set for is state (handed rows, writes, the claim flag)
 
     async def _next_due(self) -> datetime | None:
         async with self.ctx.db.session() as session:
@@ -343,21 +355,21 @@ class Worker:
             .execution_options(synchronize_session=False)
         )
 
-    async def run_once(self, claim: bool = True) -> int:
-        """Take the rows handed over by this process's writers, else (``claim``) claim one
-        batch; deliver them; returns how many rows were handled."""
+    async def run_once(self, claim: bool | None = True) -> int:
+        """Take the rows handed over by this process's writers, else claim one batch (``None``:
+        only when :meth:`_wants_claim`); deliver them; returns how many rows were handled."""
         rows = [
             self._handed.popleft()
             for _ in range(min(len(self._handed), self.settings.worker_batch))
         ]
-        if not rows and claim:
+        if not rows and (self._wants_claim() if claim is None else claim):
+            # the next due row is looked up again after the claim
+            self._claimed_at, self._due_at, self._due_known = time.monotonic(), None, False
             rows = await self.claim()
-            self._due_known = False
             if len(rows) >= self.settings.worker_batch:  # there may be more
                 self._claim_wanted = True
         if not rows:
             return 0
-        known = {row.id: t for row in rows if (t := self._known.pop(row.id, None))}
         try:
             by_channel: dict[str, list[OutboxRow]] = {}
             for row in rows:
@@ -365,13 +377,11 @@ class Worker:
             prepared: dict[str, Prepared | None] = {}
             async with self.ctx.db.session() as session:
                 for name, group in by_channel.items():
-                    prepared.update(await self.channels[name].prepare(session, group, known))
+                    prepared.update(await self.channels[name].prepare(session, group))
             outcomes = await asyncio.gather(
                 *(self._post(row, prepared.get(row.id)) for row in rows)
             )
-            retry_at = await self._record(rows, prepared, outcomes)
-            if retry_at is not None and self._due_known:  # else looked up before the wait
-                self._due_at = min(retry_at, self._due_at or retry_at)
+            self._due(await self._record(rows, prepared, outcomes))
         finally:  # recorded, or failed: then its lease runs out and the row is claimed again
             self._held.difference_update(row.id for row in rows)
         return len(rows)

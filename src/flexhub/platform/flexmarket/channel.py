@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from flexhub.config import RetryPolicy
 from flexhub.platform.delivery.channel import Prepared, Result
-from flexhub.platform.delivery.fanout import Target, resolve
+from flexhub.platform.delivery.fanout import resolve
 from flexhub.platform.delivery.health import track, track_many
 from flexhub.platform.flexmarket import mappers
 from flexhub.platform.flexmarket.events import CHANNEL, SUBSCRIPTIONS
@@ -41,9 +41,9 @@ class FlexMarketChannel:
         self.disable_after = disable_after
 
     async def prepare(
-        self, session: AsyncSession, rows: list[OutboxRow], known: dict[str, Target] | None = None
+        self, session: AsyncSession, rows: list[OutboxRow]
     ) -> dict[str, Prepared | None]:
-        targets = await resolve(session, rows, SUBSCRIPTIONS, FmEvent, known)
+        targets = await resolve(session, rows, SUBSCRIPTIONS, FmEvent)
         self.keys.refresh()
         now = int(time.time())
         out: dict[str, Prepared | None] = {}

@@ -44,6 +44,5 @@ async def create_event(
         channel=CHANNEL,
         event_id=event.id,
         event_type=event_type,
-        event=event,
     )
     return event
