@@ -120,6 +120,7 @@ class Worker:
         self._claim_wanted = True
         self._writes_seen = -1
         self._claimed_at = time.monotonic()  # the poll interval runs from the last claim
+        self._claims = 0  # claims begun (a due-row lookup that overlapped one is dropped)
         self._due_at: datetime | None = None  # the next row due (a retry, a lease running out)
         self._due_known = False
 
@@ -232,6 +233,13 @@ class Worker:
         wanted, self._claim_wanted = self._claim_wanted, False
         return wanted
 
+    def _overdue(self) -> bool:
+        """The poll interval since the last claim has ended, or a row is due: a claim even
+        while handed rows keep coming."""
+        if time.monotonic() >= self._claimed_at + self.settings.worker_poll_seconds:
+            return True
+        return self._due_at is not None and self._due_at <= utcnow()
+
     def _has_work(self) -> bool:
         return bool(
             self._handed or self._claim_wanted or self.ctx.db.outbox_writes != self._writes_seen
@@ -256,10 +264,15 @@ class Worker:
         if self._has_work():
             return
         if not self._due_known:  # (merged with retries recorded meanwhile: see run_once)
-            self._due(await self._next_due())
-            self._due_known = True
-            if self._has_work():
+            claims = self._claims
+            due = await self._next_due()
+            if claims == self._claims:  # else a claim began meanwhile: look up after it
+                self._due(due)
+                self._due_known = True
+            if self._has_work() or not self._due_known:
                 return
+        if self._stopping.is_set():
+            return
         timeout = self._claimed_at + self.settings.worker_poll_seconds - time.monotonic()
         if self._due_at is not None:
             timeout = min(timeout, (self._due_at - utcnow()).total_seconds())
@@ -356,17 +369,22 @@ class Worker:
         )
 
     async def run_once(self, claim: bool | None = True) -> int:
-        """Take the rows handed over by this process's writers, else claim one batch (``None``:
-        only when :meth:`_wants_claim`); deliver them; returns how many rows were handled."""
-        rows = [
-            self._handed.popleft()
-            for _ in range(min(len(self._handed), self.settings.worker_batch))
-        ]
-        if not rows and (self._wants_claim() if claim is None else claim):
+        """Take the rows handed over by this process's writers, else claim one batch; deliver
+        them; returns how many rows were handled. ``claim=None`` (the pipelines' loop): claim
+        when :meth:`_wants_claim` or :meth:`_overdue` says so, before any handed rows (they
+        keep their leases for the next round), and take handed rows otherwise."""
+        batch = self.settings.worker_batch
+        take = True
+        if claim is None:
+            claim = self._wants_claim() or self._overdue()
+            take = not claim
+        rows = [self._handed.popleft() for _ in range(min(len(self._handed), batch) * take)]
+        if not rows and claim:
             # the next due row is looked up again after the claim
             self._claimed_at, self._due_at, self._due_known = time.monotonic(), None, False
+            self._claims += 1
             rows = await self.claim()
-            if len(rows) >= self.settings.worker_batch:  # there may be more
+            if len(rows) >= batch:  # there may be more
                 self._claim_wanted = True
         if not rows:
             return 0
