@@ -316,7 +316,9 @@ async def test_an_ocpp16_station_over_tls_with_security_profile_2(tmp_path, cloc
             await charging(driver, "ev-16")
             evse = station.evses[1]  # 1.6: the station learns its transaction id from the CSMS
             await eventually(lambda: evse.authorized and evse.transaction_id)
-            assert (await driver.set_power("ev-16", 4.2)).ok
+            answer = await driver.set_power("ev-16", 4.2)
+            # (once seen refused on a slow, busy host: the station's reasons say why)
+            assert answer.ok, (answer, evse.transaction_id, station.rejected)
             profile = station.book.taken[-1]
             assert (profile.purpose, profile.limits) == ("TxProfile", [4200.0])
             assert profile.transaction_id == station.evses[1].transaction_id
