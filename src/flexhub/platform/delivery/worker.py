@@ -120,9 +120,9 @@ class Worker:
         self._claim_wanted = True
         self._writes_seen = -1
         self._claimed_at = time.monotonic()  # the poll interval runs from the last claim
-        self._claims = 0  # claims begun (a due-row lookup that overlapped one is dropped)
+        self._claims = 0  # claims begun
         self._due_at: datetime | None = None  # the next row due (a retry, a lease running out)
-        self._due_known = False
+        self._due_of = -1  # the claim after which the next due row was looked up
 
     def stop(self) -> None:
         self._stopping.set()
@@ -217,7 +217,7 @@ class Worker:
                 # wait for work): back off; the pipeline lives on, or the worker would stop
                 # delivering for good
                 log.exception("delivery batch failed")
-                self._claim_wanted, self._due_known = True, False
+                self._claim_wanted, self._due_of = True, -1
                 await self._sleep(1.0)
 
     def _wants_claim(self) -> bool:
@@ -263,13 +263,14 @@ class Worker:
         next due row is looked up after a claim (what the worker schedules itself it knows)."""
         if self._has_work():
             return
-        if not self._due_known:  # (merged with retries recorded meanwhile: see run_once)
+        if self._due_of != self._claims:  # (merged with retries recorded meanwhile)
             claims = self._claims
             due = await self._next_due()
-            if claims == self._claims:  # else a claim began meanwhile: look up after it
-                self._due(due)
-                self._due_known = True
-            if self._has_work() or not self._due_known:
+            if claims != self._claims:  # a claim began meanwhile: look up again after it
+                return
+            self._due(due)
+            self._due_of = claims
+            if self._has_work():
                 return
         if self._stopping.is_set():
             return
@@ -378,10 +379,12 @@ class Worker:
         if claim is None:
             claim = self._wants_claim() or self._overdue()
             take = not claim
-        rows = [self._handed.popleft() for _ in range(min(len(self._handed), batch) * take)]
+        rows: list[OutboxRow] = []
+        if take:
+            rows = [self._handed.popleft() for _ in range(min(len(self._handed), batch))]
         if not rows and claim:
-            # the next due row is looked up again after the claim
-            self._claimed_at, self._due_at, self._due_known = time.monotonic(), None, False
+            # the next due row is looked up again after the claim (``_due_of``)
+            self._claimed_at, self._due_at = time.monotonic(), None
             self._claims += 1
             rows = await self.claim()
             if len(rows) >= batch:  # there may be more
